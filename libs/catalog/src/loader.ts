@@ -1,0 +1,129 @@
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import Ajv2020 from 'ajv/dist/2020';
+import addFormats from 'ajv-formats';
+import type { AgentManifest, LlmProviderManifest } from './manifest';
+import { agentManifestSchema, llmProvidersFileSchema } from './schemas';
+
+export interface Catalogue {
+  agents: AgentManifest[];
+  providers: LlmProviderManifest[];
+}
+
+/** A catalogue file is missing, unreadable or invalid; the message names the file. */
+export class CatalogueError extends Error {
+  constructor(
+    readonly file: string,
+    readonly problems: string[],
+  ) {
+    super(`${file}: ${problems.join('; ')}`);
+    this.name = 'CatalogueError';
+  }
+}
+
+/** The repository's templates/ folder (works from sources and from dist/). */
+export function defaultTemplatesDir(): string {
+  let dir = __dirname;
+  for (let i = 0; i < 6; i++) {
+    const candidate = join(dir, 'templates', 'llm-providers.json');
+    try {
+      statSync(candidate);
+      return join(dir, 'templates');
+    } catch {
+      dir = resolve(dir, '..');
+    }
+  }
+  return resolve(process.cwd(), 'templates');
+}
+
+/** An ajv for customer-supplied config objects (JSON Schema 2020-12, all errors, formats). */
+export function createConfigAjv(): Ajv2020 {
+  const ajv = new Ajv2020({ allErrors: true, strict: false });
+  addFormats(ajv);
+  return ajv;
+}
+
+function readJson(file: string, shown: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new CatalogueError(shown, [`cannot read: ${(e as Error).message}`]);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new CatalogueError(shown, [`not valid JSON: ${(e as Error).message}`]);
+  }
+}
+
+/**
+ * Reads templates/llm-providers.json and templates/agents/<id>/manifest.json, validates
+ * each against its schema and the cross-file rules, and returns them sorted by id.
+ * Throws CatalogueError naming the file at the first bad file.
+ */
+export function loadCatalogue(templatesDir: string = defaultTemplatesDir()): Catalogue {
+  const ajv = new Ajv2020({ allErrors: true, strict: false });
+  addFormats(ajv);
+  const validateProviders = ajv.compile(llmProvidersFileSchema);
+  const validateAgent = ajv.compile(agentManifestSchema);
+  const configAjv = createConfigAjv();
+  const shown = (f: string) => relative(process.cwd(), f) || f;
+  const fmt = (errs: typeof validateAgent.errors) =>
+    (errs ?? []).map((e) => `${e.instancePath || '(root)'} ${e.message}${e.params && 'additionalProperty' in e.params ? ` '${e.params.additionalProperty}'` : ''}`);
+
+  const providersFile = join(templatesDir, 'llm-providers.json');
+  const rawProviders = readJson(providersFile, shown(providersFile));
+  if (!validateProviders(rawProviders)) throw new CatalogueError(shown(providersFile), fmt(validateProviders.errors));
+  const providers = (rawProviders as { providers: LlmProviderManifest[] }).providers;
+  const providerIds = new Set<string>();
+  for (const p of providers) {
+    const problems: string[] = [];
+    if (providerIds.has(p.id)) problems.push(`duplicate provider id '${p.id}'`);
+    providerIds.add(p.id);
+    try {
+      new RegExp(p.key_pattern);
+    } catch (e) {
+      problems.push(`provider '${p.id}': key_pattern is not a valid regex (${(e as Error).message})`);
+    }
+    if (!p.requires_base_url && !p.base_url) problems.push(`provider '${p.id}': base_url is required unless requires_base_url is true`);
+    if (problems.length) throw new CatalogueError(shown(providersFile), problems);
+  }
+
+  const agentsDir = join(templatesDir, 'agents');
+  const agents: AgentManifest[] = [];
+  for (const entry of readdirSync(agentsDir, { withFileTypes: true }).filter((d) => d.isDirectory()).sort((a, b) => a.name.localeCompare(b.name))) {
+    const file = join(agentsDir, entry.name, 'manifest.json');
+    const name = shown(file);
+    const raw = readJson(file, name);
+    if (!validateAgent(raw)) throw new CatalogueError(name, fmt(validateAgent.errors));
+    const m = raw as unknown as AgentManifest;
+    const problems: string[] = [];
+    if (m.id !== entry.name) problems.push(`id '${m.id}' must equal its folder name '${entry.name}'`);
+    const portNames = m.ports.map((p) => p.name);
+    if (new Set(portNames).size !== portNames.length) problems.push('port names must be unique');
+    if (!m.ports.some((p) => p.container_port === m.internal_port)) problems.push(`internal_port ${m.internal_port} is not among ports`);
+    if (m.health_port_name && !portNames.includes(m.health_port_name)) problems.push(`health_port_name '${m.health_port_name}' is not among ports`);
+    if (m.status === 'ready' && /:latest$/.test(m.base_image)) problems.push('a ready agent must pin its image (not :latest)');
+    if (m.config_file && (m.config_template === null || m.config_template === undefined)) problems.push('config_file needs a config_template');
+    for (const pid of Object.keys(m.llm_providers)) {
+      if (!providerIds.has(pid)) problems.push(`llm_providers: unknown provider '${pid}' (not in llm-providers.json)`);
+    }
+    try {
+      configAjv.compile(m.config_schema);
+    } catch (e) {
+      problems.push(`config_schema is not a valid JSON Schema: ${(e as Error).message}`);
+    }
+    if (problems.length) throw new CatalogueError(name, problems);
+    agents.push(m);
+  }
+  if (agents.length === 0) throw new CatalogueError(shown(agentsDir), ['no agent manifests found']);
+  return { agents, providers: [...providers].sort((a, b) => a.id.localeCompare(b.id)) };
+}
+
+/** "512M" / "1G" -> MiB. */
+export function parseMemoryMiB(value: string): number {
+  const m = /^([0-9]+)([MG])$/.exec(value);
+  if (!m) throw new Error(`bad memory value '${value}'`);
+  return Number(m[1]) * (m[2] === 'G' ? 1024 : 1);
+}
