@@ -1,2 +1,3 @@
 export * from './errors';
 export * from './deploy-spec';
+export * from './deploy-spec.policy';
