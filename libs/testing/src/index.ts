@@ -1,0 +1,2 @@
+export * from './standin-image';
+export * from './docker-env';
