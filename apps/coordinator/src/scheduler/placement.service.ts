@@ -1,0 +1,93 @@
+import { Inject, Injectable } from '@nestjs/common';
+import {
+  NodeCapacity,
+  NodeStatus,
+  PlaceOptions,
+  PlacementIndex,
+  PlacementRequest,
+  PlacementResult,
+  PlacementStrategy,
+  SlotDemand,
+  placementError,
+} from './placement';
+import { SCHEDULER_CONFIG, SchedulerConfig } from './scheduler.config';
+
+/**
+ * The coordinator's in-memory view of fleet capacity and its placement decisions.
+ *
+ * Intended use by the deployment flow (the database stays the source of truth):
+ *   1. keep the view fresh: `syncNodes` at boot, `upsertNode`/`setNodeStatus` on heartbeats and drains;
+ *   2. `placeAndReserve(request)` gives a node and holds the room here, so a burst doesn't pile onto it;
+ *   3. reserve in the database with the conditional update; if it loses the race, `release` here,
+ *      refresh that node with `upsertNode`, and call `placeAndReserve` again with the node in `exclude`;
+ *   4. on terminate or a failed deployment, `release`.
+ */
+@Injectable()
+export class PlacementService {
+  private readonly index: PlacementIndex;
+
+  constructor(@Inject(SCHEDULER_CONFIG) config: SchedulerConfig) {
+    this.index = new PlacementIndex([], { strategy: config.strategy });
+  }
+
+  get strategy(): PlacementStrategy {
+    return this.index.strategy;
+  }
+
+  /** Replaces the whole view (e.g. from the nodes table at boot): nodes not listed are forgotten. */
+  syncNodes(nodes: readonly NodeCapacity[]): void {
+    const keep = new Set(nodes.map((n) => n.id));
+    for (const n of this.index.nodes()) if (!keep.has(n.id)) this.index.remove(n.id);
+    for (const n of nodes) this.index.upsert(n);
+  }
+
+  upsertNode(node: NodeCapacity): void {
+    this.index.upsert(node);
+  }
+
+  removeNode(nodeId: string): boolean {
+    return this.index.remove(nodeId);
+  }
+
+  setNodeStatus(nodeId: string, status: NodeStatus): void {
+    this.index.setStatus(nodeId, status);
+  }
+
+  getNode(nodeId: string): NodeCapacity | undefined {
+    return this.index.get(nodeId);
+  }
+
+  listNodes(): NodeCapacity[] {
+    return this.index.nodes();
+  }
+
+  /** Chooses without reserving. */
+  place(request: PlacementRequest, options?: PlaceOptions): PlacementResult {
+    return this.index.place(request, options);
+  }
+
+  /** Chooses and holds the room in memory. */
+  placeAndReserve(request: PlacementRequest, options?: PlaceOptions): PlacementResult {
+    return this.index.placeAndReserve(request, options);
+  }
+
+  /** Like placeAndReserve, but a failure is a CapacityExhaustedError carrying the readable reason. */
+  placeAndReserveOrThrow(request: PlacementRequest, options?: PlaceOptions): string {
+    const result = this.index.placeAndReserve(request, options);
+    if (!result.ok) throw placementError(result);
+    return result.nodeId;
+  }
+
+  /** Up to `limit` nodes in the order to try them. */
+  candidates(request: PlacementRequest, limit: number, options?: PlaceOptions): string[] {
+    return this.index.candidates(request, limit, options);
+  }
+
+  reserve(nodeId: string, demand: SlotDemand): boolean {
+    return this.index.reserve(nodeId, demand);
+  }
+
+  release(nodeId: string, demand: SlotDemand): boolean {
+    return this.index.release(nodeId, demand);
+  }
+}

@@ -1,0 +1,13 @@
+import { Module } from '@nestjs/common';
+import { PlacementService } from './placement.service';
+import { SCHEDULER_CONFIG, loadSchedulerConfig } from './scheduler.config';
+
+/** Placement for the deployment flow. Fails at boot if BERTH_SCHEDULER_STRATEGY is not spread|binpack. */
+@Module({
+  providers: [
+    { provide: SCHEDULER_CONFIG, useFactory: () => loadSchedulerConfig(process.env) },
+    PlacementService,
+  ],
+  exports: [PlacementService],
+})
+export class SchedulerModule {}
