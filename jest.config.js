@@ -19,7 +19,7 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/apps', '<rootDir>/libs', '<rootDir>/test', '<rootDir>/prisma'],
   testMatch: ['**/*.spec.ts', '**/*.e2e.ts'],
-  transform: { '^.+\\.(t|m?j)s$': swc },
+  transform: { '^.+\\.(t|m?j|cj)s$': swc },
   transformIgnorePatterns: ['/node_modules/(?!(@nestjs|@electric-sql|pglite-prisma-adapter)/)'],
   moduleNameMapper: {
     '^@berth/(domain|config|proto|catalog|templates|testing)$': '<rootDir>/libs/$1/src',
