@@ -12,6 +12,8 @@ export interface SpecContext extends PolicyContext {
   files?: SlotFileSpec[];
 }
 
+const CORE_TAGS = new Set(['str', 'int', 'float', 'bool', 'null', 'map', 'seq'].map((t) => `tag:yaml.org,2002:${t}`));
+
 /**
  * Parse rendered compose YAML strictly: duplicate keys, anchors/aliases, tags and
  * multiple documents are refused (none is needed by a template, and each is a way to make
@@ -33,7 +35,7 @@ export function parseComposeYaml(text: string, name = 'compose'): unknown {
     },
     Node(_key, node) {
       if (node.anchor) problems.push(`anchor &${node.anchor} is not allowed`);
-      if (node.tag && !node.tag.startsWith('tag:yaml.org,2002:')) problems.push(`tag ${node.tag} is not allowed`);
+      if (node.tag && !CORE_TAGS.has(node.tag)) problems.push(`tag ${node.tag} is not allowed`);
     },
   });
   if (problems.length > 0) throw new InvalidArgumentError(`${name}: ${[...new Set(problems)].join('; ')}`);

@@ -80,7 +80,8 @@ export function exportCompose(input: ExportInput): string {
     svc.configs = input.files.map((f, i) => {
       const id = `${input.agentTypeId}_config_${i}`;
       configs[id] = { content: redactString(f.content) };
-      return { source: id, target: `${input.dataDir}/${f.path}`, mode: f.mode ?? 0o600 };
+      // Read-only and world-readable: compose writes it as root, the agent may run as any uid.
+      return { source: id, target: `${input.dataDir}/${f.path}`, mode: 0o444 };
     });
     doc.configs = configs;
   }

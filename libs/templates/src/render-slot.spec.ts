@@ -194,7 +194,7 @@ describe('export', () => {
     expect(svc.security_opt).toEqual(['no-new-privileges:true']);
     expect(svc.deploy.resources.limits).toEqual({ memory: `${planResources.memoryBytes}b`, cpus: '0.25', pids: 256 });
     expect(svc.volumes).toEqual([{ type: 'volume', source: 'data', target: '/home/app/.fixture' }]);
-    expect(svc.configs).toEqual([{ source: 'fixture_config_0', target: '/home/app/.fixture/fixture.json', mode: 0o600 }]);
+    expect(svc.configs).toEqual([{ source: 'fixture_config_0', target: '/home/app/.fixture/fixture.json', mode: 0o444 }]);
     const r = render(benignValues({ provider: { id: 'inconfig', apiKey: 'sk-in-config-0123456789' } }));
     const content = YAML.parse(r.redactedComposeYaml).configs.fixture_config_0.content as string;
     expect(JSON.parse(content).model_list[0].api_key).toBe('${LLM_API_KEY}');
