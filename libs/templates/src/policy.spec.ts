@@ -18,7 +18,10 @@ const ctx: SpecContext = {
   resources: { memoryBytes: 512 * MiB, nanoCpus: 0.25 * NANO_CPUS, pidsLimit: 256 },
 };
 
-const base = () => ({
+type Svc = { [k: string]: unknown; volumes: unknown[]; ports: unknown[]; environment: Record<string, unknown> };
+type Doc = { [k: string]: unknown; services: { agent: Svc }; volumes: unknown };
+
+const base = (): Doc => ({
   services: {
     agent: {
       image: 'ghcr.io/example/fixture:1',
@@ -30,12 +33,10 @@ const base = () => ({
   },
   volumes: { data: {} },
 });
-type Doc = ReturnType<typeof base> & Record<string, unknown>;
-type Svc = Doc['services']['agent'] & Record<string, unknown>;
 
 function refusal(mutate: (doc: Doc, svc: Svc) => void): string[] {
   const doc = base() as Doc;
-  mutate(doc, doc.services.agent as Svc);
+  mutate(doc, doc.services.agent);
   try {
     composeToSpec(YAML.stringify(doc), ctx);
   } catch (e) {
@@ -75,7 +76,7 @@ describe('platform policy', () => {
     ['a second volume', (_d, s) => s.volumes.push({ type: 'volume', source: 'data', target: '/data' }), /only the slot's data volume/],
     ['another named volume', (_d, s) => (s.volumes = [{ type: 'volume', source: 'other', target: '/data' }]), /only the named volume 'data'/],
     ['data volume elsewhere', (_d, s) => (s.volumes = ['data:/root']), /mounted at \/data/],
-    ['volume driver_opts bind', (d) => (d.volumes = { data: { driver_opts: { type: 'none', o: 'bind', device: '/' } } } as never), /must have no options/],
+    ['volume driver_opts bind', (d) => (d.volumes = { data: { driver_opts: { type: 'none', o: 'bind', device: '/' } } }), /must have no options/],
     ['tmpfs', (_d, s) => (s.tmpfs = ['/run']), /tmpfs is not supported/],
     ['cap_add outside the allow-list', (_d, s) => (s.cap_add = ['SYS_ADMIN']), /cap_add SYS_ADMIN is not allowed/],
     ['cap_add ALL', (_d, s) => (s.cap_add = ['ALL']), /cap_add ALL is not allowed/],
@@ -87,15 +88,15 @@ describe('platform policy', () => {
     ['raised pids', (_d, s) => (s.pids_limit = 100000), /pids_limit must be the plan's/],
     ['reservations', (_d, s) => (s.deploy = { resources: { reservations: { memory: '1g' } } }), /deploy may only hold resources.limits/],
     ['an undeclared port', (_d, s) => s.ports.push({ name: 'gateway', target: 22, published: '22' }), /port 22 is not declared/],
-    ['a fixed host port', (_d, s) => (s.ports[0].published = '80'), /must be published on \$\{GATEWAY_HOST_PORT:-7000\}/],
-    ['short port syntax', (_d, s) => (s.ports = ['7000:7000'] as never), /long syntax/],
-    ['host_ip', (_d, s) => Object.assign(s.ports[0], { host_ip: '0.0.0.0' }), /port option 'host_ip' is not allowed/],
+    ['a fixed host port', (_d, s) => ((s.ports[0] as Record<string, unknown>).published = '80'), /must be published on \$\{GATEWAY_HOST_PORT:-7000\}/],
+    ['short port syntax', (_d, s) => (s.ports = ['7000:7000']), /long syntax/],
+    ['host_ip', (_d, s) => Object.assign(s.ports[0] as object, { host_ip: '0.0.0.0' }), /port option 'host_ip' is not allowed/],
     ['publishing a private port', (_d, s) => s.ports.push({ name: 'health', target: 9000, published: '${HEALTH_HOST_PORT:-9000}' }), /not published by the agent's manifest/],
     ['another image', (_d, s) => (s.image = 'evil/miner:1'), /image must be the one the platform chose/],
     ['an image with spaces', (_d, s) => (s.image = 'busybox --privileged'), /plain image reference/],
     ['string command', (_d, s) => (s.command = 'sh -c "x"' as never), /command must be a list of strings/],
     ['bad env name', (_d, s) => (s.environment = { 'A B': 'x' }), /not a valid variable name/],
-    ['null env value', (_d, s) => (s.environment = { A: null as never }), /environment A has no value/],
+    ['null env value', (_d, s) => (s.environment = { A: null }), /environment A has no value/],
     ['two services', (d) => ((d.services as Record<string, unknown>).b = { image: 'x' }), /exactly one service/],
     ['networks', (d) => (d.networks = { n: {} }), /networks are not allowed/],
     ['top-level configs', (d) => (d.configs = { c: { file: '/etc/passwd' } }), /configs are not allowed/],
