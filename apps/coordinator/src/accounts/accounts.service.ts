@@ -1,0 +1,141 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import { createConfigAjv } from '@berth/catalog';
+import { ConflictError, InvalidArgumentError, NotFoundError, RateLimitedError, UnauthenticatedError, type FieldErrors } from '@berth/domain';
+import { AuditRepository } from '../audit/audit.repository';
+import { AuthRepository } from '../auth/auth.repository';
+import { RateLimiter } from '../auth/rate-limiter';
+import { newToken } from '../auth/tokens';
+import { CONFIG, type CoordinatorConfig } from '../config/config.schema';
+import { RegistryService } from '../registry/registry.service';
+import { maskHint, SecretsService, secretAad, type SecretKind } from '../secrets/secrets.service';
+import { missingAddons, PLAN, slotResources } from '../slots/plan';
+import { SlotsService } from '../slots/slots.service';
+import { slotView } from '../slots/slots.view';
+import { AccountsRepository, type CustomerRecord } from './accounts.repository';
+import type { LoginDto, SignupDto } from './dto/signup.dto';
+import { hashPassword, passwordProblems, verifyPassword } from './passwords';
+
+const customerView = (c: CustomerRecord) => ({ ...c, custom_config: c.custom_config ? (JSON.parse(c.custom_config) as unknown) : null });
+
+@Injectable()
+export class AccountsService {
+  private readonly ajv = createConfigAjv();
+
+  constructor(
+    private readonly accounts: AccountsRepository,
+    private readonly auth: AuthRepository,
+    private readonly registry: RegistryService,
+    private readonly secrets: SecretsService,
+    private readonly slots: SlotsService,
+    private readonly limiter: RateLimiter,
+    private readonly audit: AuditRepository,
+    @Inject(CONFIG) private readonly config: CoordinatorConfig,
+  ) {}
+
+  private tokenExpiry(): Date {
+    return new Date(Date.now() + this.config.BERTH_TOKEN_TTL_DAYS * 86_400_000);
+  }
+
+  /** Checks everything, then writes customer + slot + secrets + token in one transaction. */
+  async signup(dto: SignupDto, ip: string) {
+    const windowMs = this.config.BERTH_SIGNUP_RATE_WINDOW_SECONDS * 1000;
+    if (!this.limiter.hit(`signup:ip:${ip}`, this.config.BERTH_SIGNUP_RATE_LIMIT, windowMs)) throw new RateLimitedError('too many signups from this address, try again later');
+    if (!this.limiter.hit(`signup:email:${dto.email}`, 5, windowMs)) throw new RateLimitedError('too many signups for this email, try again later');
+
+    const fields: FieldErrors = {};
+    const add = (k: string, m: string) => (fields[k] ??= []).push(m);
+    for (const p of passwordProblems(dto.password, dto.email)) add('password', p);
+
+    const agent = await this.registry.findAgentType(dto.agent_type_id);
+    const provider = await this.registry.findProvider(dto.llm_provider_id);
+    if (!agent) add('agent_type_id', `unknown agent type '${dto.agent_type_id}'`);
+    else if (!agent.is_active) add('agent_type_id', `agent type '${agent.id}' is not available`);
+    if (!provider) add('llm_provider_id', `unknown LLM provider '${dto.llm_provider_id}'`);
+    else if (!provider.is_active) add('llm_provider_id', `LLM provider '${provider.id}' is not available`);
+    if (agent && provider && !agent.manifest.llm_providers?.[provider.id]) {
+      const supported = Object.keys(agent.manifest.llm_providers ?? {}).join(', ');
+      add('llm_provider_id', `${agent.name} does not support ${provider.name} (supported: ${supported})`);
+    }
+    if (provider) {
+      if (!new RegExp(provider.key_pattern).test(dto.llm_api_key)) add('llm_api_key', `does not look like a ${provider.name} key (${provider.key_hint})`);
+      if (provider.requires_base_url && !dto.llm_base_url) add('llm_base_url', `is required for ${provider.name}`);
+    }
+    if (dto.telegram_bot_token && agent && !agent.manifest.telegram_env) add('telegram_bot_token', `${agent.name} has no Telegram channel`);
+    if (agent) {
+      const validate = this.ajv.compile(agent.manifest.config_schema ?? {});
+      if (!validate(dto.config)) {
+        for (const e of validate.errors ?? []) {
+          const extra = e.params && 'additionalProperty' in e.params ? ` '${String(e.params.additionalProperty)}'` : '';
+          add(`config${e.instancePath.replace(/\//g, '.')}`, `${e.message ?? 'is invalid'}${extra}`);
+        }
+      }
+      const missing = missingAddons(agent, dto.addons);
+      for (const m of missing) {
+        const a = PLAN.addons[m];
+        add('addons', `${agent.name} needs ${agent.min_memory} memory / ${agent.min_cpu} CPU; add the '${m}' add-on (${a.description}, +$${a.monthly_price_usd}/month)`);
+      }
+    }
+    if (Object.keys(fields).length) throw new InvalidArgumentError('invalid signup', fields);
+
+    // Not a validation failure: answered 409 (the transaction catches a race as well).
+    if (await this.accounts.emailExists(dto.email)) {
+      throw new ConflictError('email already registered', { email: ['is already registered'] });
+    }
+
+    const customerId = randomUUID();
+    const slotId = randomUUID();
+    const secrets: { kind: SecretKind; plaintext: string }[] = [{ kind: 'llm_key', plaintext: dto.llm_api_key }];
+    if (dto.telegram_bot_token) secrets.push({ kind: 'telegram_token', plaintext: dto.telegram_bot_token });
+    if (agent!.manifest.env_vars?.some((v) => v.endsWith('GATEWAY_TOKEN'))) secrets.push({ kind: 'gateway_token', plaintext: SecretsService.newGatewayToken() });
+    const token = newToken();
+    const res = slotResources(dto.addons);
+    const { customer, slot } = await this.accounts.createAccount({
+      customerId,
+      slotId,
+      email: dto.email,
+      passwordHash: await hashPassword(dto.password),
+      agentTypeId: agent!.id,
+      llmProviderId: provider!.id,
+      llmBaseUrl: dto.llm_base_url ?? null,
+      config: dto.config,
+      addons: dto.addons,
+      memoryMb: res.memory_mb,
+      cpuMillis: res.cpu_millis,
+      secrets: secrets.map((s) => ({ kind: s.kind, sealed: this.secrets.seal(s.plaintext, secretAad(slotId, s.kind)) })),
+      tokenHash: token.hash,
+      tokenExpiresAt: this.tokenExpiry(),
+    });
+    await this.audit.record({ actor: `customer:${customerId}`, action: 'signup', target_type: 'slot', target_id: slotId, ip, data: { agent_type_id: agent!.id, llm_provider_id: provider!.id, addons: dto.addons } });
+    const hints = Object.fromEntries(secrets.map((s) => [s.kind, maskHint(s.plaintext)]));
+    return { customer: customerView(customer), slot: slotView(slot, hints), token: token.token };
+  }
+
+  async login(dto: LoginDto, ip: string) {
+    const c = this.config;
+    if (!this.limiter.hit(`login:ip:${ip}`, c.BERTH_LOGIN_RATE_LIMIT, c.BERTH_LOGIN_RATE_WINDOW_SECONDS * 1000)) throw new RateLimitedError('too many login attempts from this address, try again later');
+    const accountKey = `login-fail:${dto.email}`;
+    if (this.limiter.blocked(accountKey, c.BERTH_LOGIN_FAILURES_PER_ACCOUNT)) throw new RateLimitedError('too many failed logins for this account, try again later');
+    const cred = await this.accounts.findCredentials(dto.email);
+    if (!(await verifyPassword(cred?.password_hash ?? null, dto.password)) || !cred) {
+      this.limiter.hit(accountKey, c.BERTH_LOGIN_FAILURES_PER_ACCOUNT, c.BERTH_LOGIN_FAILURE_WINDOW_SECONDS * 1000);
+      if (cred) await this.audit.record({ actor: `customer:${cred.id}`, action: 'login_failed', ip });
+      throw new UnauthenticatedError('wrong email or password');
+    }
+    this.limiter.reset(accountKey);
+    const token = newToken();
+    await this.auth.createToken(cred.id, token.hash, this.tokenExpiry());
+    await this.audit.record({ actor: `customer:${cred.id}`, action: 'login', ip });
+    return { token: token.token, customer_id: cred.id };
+  }
+
+  async logout(customerId: string, tokenHash: string): Promise<void> {
+    await this.auth.revokeToken(customerId, tokenHash);
+  }
+
+  async me(customerId: string) {
+    const customer = await this.accounts.findCustomer(customerId);
+    if (!customer) throw new NotFoundError('customer not found');
+    return { customer: customerView(customer), slots: await this.slots.listForCustomer(customerId) };
+  }
+}

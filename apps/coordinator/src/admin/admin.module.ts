@@ -1,0 +1,6 @@
+import { Module } from '@nestjs/common';
+import { RegistryModule } from '../registry/registry.module';
+import { AdminController } from './admin.controller';
+
+@Module({ imports: [RegistryModule], controllers: [AdminController] })
+export class AdminModule {}

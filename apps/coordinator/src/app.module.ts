@@ -1,0 +1,59 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
+import { AccountsModule } from './accounts/accounts.module';
+import { AdminModule } from './admin/admin.module';
+import { AuditModule } from './audit/audit.repository';
+import { AuthModule } from './auth/auth.module';
+import { DomainErrorFilter } from './common/domain-error.filter';
+import { CONFIG, type CoordinatorConfig } from './config/config.schema';
+import type { Database } from './database/database';
+import { DatabaseModule } from './database/database.module';
+import { HealthModule } from './health/health.module';
+import { MarketplaceModule } from './marketplace/marketplace.module';
+import { MetricsModule } from './metrics/metrics.module';
+import { CATALOGUE, catalogueFactory } from './registry/registry.service';
+import { SecretsModule } from './secrets/secrets.module';
+import { SecretsService } from './secrets/secrets.service';
+import { SlotsModule } from './slots/slots.module';
+
+@Module({})
+class CoreModule {}
+
+export interface AppModuleOptions {
+  config: CoordinatorConfig;
+  db: Database;
+  masterKey: Buffer;
+}
+
+@Module({})
+export class AppModule {
+  static forRoot(o: AppModuleOptions): DynamicModule {
+    const core: DynamicModule = {
+      module: CoreModule,
+      global: true,
+      providers: [
+        { provide: CONFIG, useValue: o.config },
+        { provide: SecretsService, useValue: new SecretsService(o.masterKey) },
+        { provide: CATALOGUE, useValue: catalogueFactory(o.config.BERTH_TEMPLATES_DIR) },
+      ],
+      exports: [CONFIG, SecretsService, CATALOGUE],
+    };
+    return {
+      module: AppModule,
+      imports: [
+        core,
+        DatabaseModule.forDatabase(o.db),
+        MetricsModule,
+        AuditModule,
+        AuthModule,
+        SecretsModule,
+        HealthModule,
+        MarketplaceModule,
+        AccountsModule,
+        SlotsModule,
+        AdminModule,
+      ],
+      providers: [{ provide: APP_FILTER, useClass: DomainErrorFilter }],
+    };
+  }
+}

@@ -1,0 +1,148 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { isDeepStrictEqual } from 'node:util';
+import { loadCatalogue, type AgentManifest, type Catalogue, type LlmProviderManifest } from '@berth/catalog';
+import { NotFoundError } from '@berth/domain';
+import { RegistryRepository, type AgentTypeWrite, type LlmProviderWrite } from './registry.repository';
+import type { AgentTypePatch, AgentTypeRecord, LlmProviderPatch, LlmProviderRecord } from './registry.types';
+
+export const CATALOGUE = Symbol('Catalogue');
+
+export interface SyncReport {
+  created: string[];
+  updated: string[];
+  unchanged: string[];
+}
+
+function agentRow(m: AgentManifest): AgentTypeWrite {
+  return {
+    id: m.id,
+    name: m.name,
+    description: m.description,
+    language: m.language,
+    base_image: m.base_image,
+    internal_port: m.internal_port,
+    health_endpoint: m.health_endpoint,
+    min_memory: m.min_memory,
+    min_cpu: m.min_cpu,
+    config_template: m.config_template === null || m.config_template === undefined ? null : JSON.stringify(m.config_template),
+    env_vars: JSON.stringify(m.env_vars),
+    is_active: m.status === 'ready',
+    version: m.version,
+    status: m.status,
+    manifest: m,
+  };
+}
+
+function providerRow(p: LlmProviderManifest): LlmProviderWrite {
+  return {
+    id: p.id,
+    name: p.name,
+    description: p.description,
+    env_key: p.env_key,
+    base_url: p.base_url ?? null,
+    is_active: true,
+    key_pattern: p.key_pattern,
+    key_hint: p.key_hint,
+    requires_base_url: p.requires_base_url ?? false,
+  };
+}
+
+/** What changed between the row and the catalogue, leaving out what the operator overrode. */
+function diff<T extends object>(row: T, want: T, overrides: string[]): Partial<T> {
+  const out: Partial<T> = {};
+  for (const k of Object.keys(want) as (keyof T)[]) {
+    if (overrides.includes(String(k))) continue;
+    if (!isDeepStrictEqual(row[k], want[k])) out[k] = want[k];
+  }
+  return out;
+}
+
+/** The agent and LLM-provider registries: catalogue files synced into the database, operator pins kept. */
+@Injectable()
+export class RegistryService {
+  private readonly logger = new Logger('registry');
+
+  constructor(
+    private readonly repo: RegistryRepository,
+    @Inject(CATALOGUE) private readonly catalogue: () => Catalogue,
+  ) {}
+
+  /**
+   * New rows are created; changed catalogue facts update their rows except the fields an
+   * operator overrode; rows no longer in the catalogue are kept (nothing is lost).
+   * is_active follows the catalogue's status only until an operator sets it.
+   */
+  async sync(): Promise<{ agents: SyncReport; providers: SyncReport }> {
+    const cat = this.catalogue();
+    const providers: SyncReport = { created: [], updated: [], unchanged: [] };
+    for (const p of cat.providers) {
+      const want = providerRow(p);
+      const row = await this.repo.findProvider(p.id);
+      if (!row) {
+        await this.repo.createProvider(want);
+        providers.created.push(p.id);
+        continue;
+      }
+      const { is_active: _ignored, ...wantNoActive } = want;
+      const changes = diff(row as unknown as LlmProviderWrite, wantNoActive as LlmProviderWrite, row.operator_overrides);
+      if (Object.keys(changes).length) {
+        await this.repo.updateProviderFromCatalogue(p.id, changes);
+        providers.updated.push(p.id);
+      } else providers.unchanged.push(p.id);
+    }
+    const agents: SyncReport = { created: [], updated: [], unchanged: [] };
+    for (const m of cat.agents) {
+      const want = agentRow(m);
+      const row = await this.repo.findAgentType(m.id);
+      if (!row) {
+        await this.repo.createAgentType(want);
+        agents.created.push(m.id);
+        continue;
+      }
+      const wanted: Partial<AgentTypeWrite> = { ...want };
+      // is_active follows the catalogue only when the status changes (planned -> ready), never against the operator.
+      if (row.status === want.status) delete wanted.is_active;
+      const changes = diff(row as unknown as AgentTypeWrite, wanted as AgentTypeWrite, row.operator_overrides);
+      if (Object.keys(changes).length) {
+        await this.repo.updateAgentTypeFromCatalogue(m.id, changes);
+        agents.updated.push(m.id);
+      } else agents.unchanged.push(m.id);
+    }
+    this.logger.log(
+      `catalogue synced: agents +${agents.created.length} ~${agents.updated.length} =${agents.unchanged.length}; providers +${providers.created.length} ~${providers.updated.length} =${providers.unchanged.length}`,
+    );
+    return { agents, providers };
+  }
+
+  listAgentTypes(): Promise<AgentTypeRecord[]> {
+    return this.repo.listAgentTypes();
+  }
+
+  listProviders(): Promise<LlmProviderRecord[]> {
+    return this.repo.listProviders();
+  }
+
+  findAgentType(id: string): Promise<AgentTypeRecord | null> {
+    return this.repo.findAgentType(id);
+  }
+
+  findProvider(id: string): Promise<LlmProviderRecord | null> {
+    return this.repo.findProvider(id);
+  }
+
+  async patchAgentType(id: string, patch: AgentTypePatch): Promise<AgentTypeRecord> {
+    const r = await this.repo.patchAgentType(id, patch);
+    if (!r) throw new NotFoundError(`agent type '${id}' not found`);
+    return r;
+  }
+
+  async patchProvider(id: string, patch: LlmProviderPatch): Promise<LlmProviderRecord> {
+    const r = await this.repo.patchProvider(id, patch);
+    if (!r) throw new NotFoundError(`LLM provider '${id}' not found`);
+    return r;
+  }
+}
+
+export function catalogueFactory(templatesDir?: string): () => Catalogue {
+  return () => loadCatalogue(templatesDir);
+}
