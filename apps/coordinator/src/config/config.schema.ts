@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { bool, loadConfig, port } from '@berth/config';
+import { bool, ConfigError, loadConfig, port } from '@berth/config';
 
 /**
  * Every environment variable the coordinator reads, checked once at boot (libs/config).
@@ -35,8 +35,16 @@ export const coordinatorConfigSchema = z.object({
 
 export type CoordinatorConfig = z.infer<typeof coordinatorConfigSchema>;
 
+/** Variables whose value must never appear in an error message (keys, tokens, URLs with passwords). */
+export const SECRET_VARS = ['BERTH_MASTER_KEY', 'BERTH_ADMIN_TOKEN', 'DATABASE_URL'] as const;
+
 export function loadCoordinatorConfig(env: NodeJS.ProcessEnv = process.env): CoordinatorConfig {
-  return loadConfig(coordinatorConfigSchema, env);
+  try {
+    return loadConfig(coordinatorConfigSchema, env);
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    throw new ConfigError(e.problems.map((p) => (SECRET_VARS.some((v) => p.startsWith(`${v}:`)) ? p.replace(/\(got .*\)$/s, '(value hidden)') : p)));
+  }
 }
 
 export const CONFIG = Symbol('CoordinatorConfig');
