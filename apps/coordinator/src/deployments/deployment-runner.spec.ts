@@ -1,0 +1,287 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { AccountsRepository } from '../accounts/accounts.repository';
+import type { CoordinatorConfig } from '../config/config.schema';
+import { createTestDatabase, type TestDatabase } from '../database/test-database';
+import { RegistryRepository } from '../registry/registry.repository';
+import { RegistryService, catalogueFactory } from '../registry/registry.service';
+import { PlacementService } from '../scheduler/placement.service';
+import { SecretsRepository } from '../secrets/secrets.repository';
+import { SecretsService, secretAad } from '../secrets/secrets.service';
+import { DeploymentBus } from './deployment-bus';
+import { DeploymentRunner } from './deployment-runner';
+import type { DeploymentsConfig } from './deployments.config';
+import { DeploymentsRepository } from './deployments.repository';
+import { DeploymentsService } from './deployments.service';
+import { FakeNodeGateway } from './fake-node-gateway';
+import { SlotKeys } from './slot-keys';
+import { SlotSecretsRepository } from './slot-secrets.repository';
+import { SlotSpecBuilder } from './slot-spec.builder';
+import { MiB } from '@berth/domain';
+
+/**
+ * The deployment flow against a real database (PGlite, or PostgreSQL when DATABASE_URL is set),
+ * the real template renderer and placement, and an in-memory fleet of node daemons.
+ * The same flow against real node daemons and Docker is test/pipeline.e2e.ts.
+ */
+describe(`deployment runner (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite'})`, () => {
+  let t: TestDatabase;
+  let repo: DeploymentsRepository;
+  let secrets: SecretsService;
+  let secretsRepo: SecretsRepository;
+  let accounts: AccountsRepository;
+  let placement: PlacementService;
+  let fake: FakeNodeGateway;
+  let runner: DeploymentRunner;
+  let service: DeploymentsService;
+  let builder: SlotSpecBuilder;
+  let keys: SlotKeys;
+  const bus = new DeploymentBus();
+  const cfg: DeploymentsConfig = { BERTH_PLACEMENT_RETRY_MS: 60_000, BERTH_NODE_CALL_ATTEMPTS: 4, BERTH_NODE_CALL_BACKOFF_MS: 10, BERTH_DATA_RETENTION_DAYS: 30 };
+  const KEY = 'sk-ant-api03-firstKEYfirstKEYfirstKEY0000';
+
+  async function addNode(name: string, memoryMb = 4096, cpuMillis = 2000): Promise<string> {
+    const n = await t.db.prisma.node.create({
+      data: { name, address: `${name}:7443`, status: 'up', allocatable_memory_mb: memoryMb, allocatable_cpu_millis: cpuMillis },
+    });
+    placement.upsertNode({
+      id: n.id,
+      status: 'up',
+      allocatableMemoryBytes: memoryMb * MiB,
+      allocatedMemoryBytes: 0,
+      allocatableNanoCpus: cpuMillis * 1_000_000,
+      allocatedNanoCpus: 0,
+      freePorts: 1000,
+    });
+    return n.id;
+  }
+
+  async function node(id: string) {
+    return t.db.prisma.node.findUniqueOrThrow({ where: { id } });
+  }
+
+  async function newSlot(agent = 'myrai', memoryMb = 512): Promise<{ customerId: string; slotId: string }> {
+    const customerId = randomUUID();
+    const slotId = randomUUID();
+    await accounts.createAccount({
+      customerId,
+      slotId,
+      email: `${customerId}@example.com`,
+      passwordHash: 'x',
+      agentTypeId: agent,
+      llmProviderId: 'anthropic',
+      llmBaseUrl: null,
+      config: {},
+      addons: { memory: memoryMb > 512, cpu: false, priority_support: false },
+      memoryMb,
+      cpuMillis: 250,
+      secrets: [{ kind: 'llm_key', sealed: secrets.seal(KEY, secretAad(slotId, 'llm_key')) }],
+      tokenHash: randomBytes(16).toString('hex'),
+      tokenExpiresAt: new Date(Date.now() + 86_400_000),
+    });
+    return { customerId, slotId };
+  }
+
+  function makeRunner(): DeploymentRunner {
+    return new DeploymentRunner(repo, builder, keys, fake, placement, bus, cfg);
+  }
+
+  beforeAll(async () => {
+    t = await createTestDatabase();
+    const registry = new RegistryService(new RegistryRepository(t.db), catalogueFactory());
+    await registry.sync();
+    repo = new DeploymentsRepository(t.db);
+    secrets = new SecretsService(randomBytes(32));
+    secretsRepo = new SecretsRepository(t.db);
+    accounts = new AccountsRepository(t.db);
+    const slotSecrets = new SlotSecretsRepository(t.db);
+    builder = new SlotSpecBuilder(registry, secretsRepo, secrets, slotSecrets, {} as CoordinatorConfig);
+    keys = new SlotKeys(secretsRepo, slotSecrets, secrets);
+  });
+
+  afterAll(async () => {
+    runner?.onApplicationShutdown();
+    await t?.drop();
+  });
+
+  beforeEach(async () => {
+    runner?.onApplicationShutdown();
+    await t.db.prisma.deployment.deleteMany({});
+    await t.db.prisma.slot.updateMany({ data: { node_id: null } });
+    await t.db.prisma.node.deleteMany({});
+    placement = new PlacementService({ strategy: 'spread' });
+    fake = new FakeNodeGateway();
+    runner = makeRunner();
+    service = new DeploymentsService(repo, runner, bus, keys);
+  });
+
+  it('deploys a new slot: placed, reserved, healthy, ports recorded, every step an event', async () => {
+    const n1 = await addNode('n1');
+    const { slotId } = await newSlot();
+    const d = await service.deployNew(slotId);
+    await runner.idle();
+
+    const slot = (await repo.getSlot(slotId))!;
+    expect(slot).toMatchObject({ state: 'running', node_id: n1, current_agent_type_id: 'myrai' });
+    expect(slot.published_ports).toEqual([expect.objectContaining({ name: 'http', hostIp: '127.0.0.1' })]);
+    expect(await node(n1)).toMatchObject({ allocated_memory_mb: 512, allocated_cpu_millis: 250 });
+    expect((await repo.get(d.id))!.status).toBe('succeeded');
+    const types = (await repo.events(d.id)).map((e) => e.type);
+    expect(types).toEqual(['scheduled', 'image', 'creating', 'starting', 'healthy', 'succeeded']);
+    // The key reached the spec; nothing else saw it.
+    expect(fake.nodes.get(n1)!.get(slotId)!.spec.env).toMatchObject({ MYRAI_LLM_PROVIDERS_ANTHROPIC_API_KEY: KEY });
+  });
+
+  it('waits for room with a readable reason, then places the slot when room appears', async () => {
+    const small = await addNode('small', 256, 2000);
+    const { slotId } = await newSlot();
+    const d = await service.deployNew(slotId);
+    await runner.idle();
+    expect((await repo.get(d.id))!.status).toBe('waiting_capacity');
+    const waiting = (await repo.getSlot(slotId))!;
+    expect(waiting.state).toBe('pending');
+    expect(waiting.state_reason).toMatch(/waiting for room: .*512 MiB/);
+
+    await addNode('big');
+    await runner.retryWaiting();
+    await runner.idle();
+    expect((await repo.getSlot(slotId))!.state).toBe('running');
+    expect((await node(small)).allocated_memory_mb).toBe(0);
+  });
+
+  it('a deploy that never gets healthy fails and gives back its room and its container', async () => {
+    const n1 = await addNode('n1');
+    const { slotId } = await newSlot();
+    fake.failWhen = () => true;
+    const d = await service.deployNew(slotId);
+    await runner.idle();
+    expect((await repo.get(d.id))!).toMatchObject({ status: 'failed', error: 'never became healthy' });
+    expect((await repo.getSlot(slotId))!.state).toBe('failed');
+    expect(await node(n1)).toMatchObject({ allocated_memory_mb: 0, allocated_cpu_millis: 0 });
+    expect(fake.whereIs(slotId)).toEqual([]);
+  });
+
+  it('retries a node that is briefly unavailable, with the same deployment id', async () => {
+    const n1 = await addNode('n1');
+    const { slotId } = await newSlot();
+    fake.flaky.set(n1, 2);
+    const d = await service.deployNew(slotId);
+    await runner.idle();
+    expect((await repo.get(d.id))!).toMatchObject({ status: 'succeeded', attempt: 2 });
+    expect((await repo.events(d.id)).filter((e) => e.type === 'retry')).toHaveLength(2);
+  });
+
+  it('a switch to an agent that never gets healthy rolls back to the previous agent and key', async () => {
+    const n1 = await addNode('n1');
+    const { customerId, slotId } = await newSlot();
+    await service.deployNew(slotId);
+    await runner.idle();
+
+    fake.failWhen = (spec) => spec.agentTypeId === 'nanobot';
+    const newKey = 'sk-proj-secondKEYsecondKEYsecondKEY00000000';
+    const sw = await service.switchAgent(customerId, slotId, { agent_type_id: 'nanobot', llm_provider_id: 'openai', llm_api_key: newKey, config: {} });
+    await runner.idle();
+
+    expect((await repo.get(sw.id))!.status).toBe('rolled_back');
+    const rollback = (await repo.latestForSlot(slotId))!;
+    expect(rollback).toMatchObject({ kind: 'rollback', status: 'succeeded' });
+    const slot = (await repo.getSlot(slotId))!;
+    expect(slot).toMatchObject({ state: 'running', node_id: n1, current_agent_type_id: 'myrai', desired_llm_provider_id: 'anthropic' });
+    expect(fake.nodes.get(n1)!.get(slotId)!.spec.env).toMatchObject({ MYRAI_LLM_PROVIDERS_ANTHROPIC_API_KEY: KEY });
+    const stored = await secretsRepo.findForSlot(customerId, slotId);
+    const key = stored.find((s) => s.kind === 'llm_key')!;
+    expect(secrets.open(key, secretAad(slotId, 'llm_key'))).toBe(KEY);
+    expect(stored.map((s) => s.kind)).not.toContain('llm_key_previous');
+    expect((await node(n1)).allocated_memory_mb).toBe(512);
+  });
+
+  it('a switch that succeeds runs the new agent in place, on the same reservation', async () => {
+    const n1 = await addNode('n1');
+    await addNode('n2');
+    const { customerId, slotId } = await newSlot();
+    await service.deployNew(slotId);
+    await runner.idle();
+    const before = (await repo.getSlot(slotId))!.node_id!;
+    await service.switchAgent(customerId, slotId, { agent_type_id: 'nanobot', llm_provider_id: 'anthropic', config: {} });
+    await runner.idle();
+    const slot = (await repo.getSlot(slotId))!;
+    expect(slot).toMatchObject({ state: 'running', current_agent_type_id: 'nanobot', node_id: before });
+    expect(fake.nodes.get(before)!.get(slotId)!.spec.env).toMatchObject({ NANOBOT_PROVIDERS__ANTHROPIC__API_KEY: KEY });
+    const total = (await node(n1)).allocated_memory_mb + (await t.db.prisma.node.aggregate({ _sum: { allocated_memory_mb: true } }))._sum.allocated_memory_mb! - (await node(n1)).allocated_memory_mb;
+    expect(total).toBe(512);
+  });
+
+  it('add-ons resize the running container and its reservation', async () => {
+    const n1 = await addNode('n1');
+    const { customerId, slotId } = await newSlot();
+    await service.deployNew(slotId);
+    await runner.idle();
+    await service.setAddons(customerId, slotId, { memory: true, cpu: true, priority_support: false });
+    await runner.idle();
+    expect(fake.nodes.get(n1)!.get(slotId)!.resources).toMatchObject({ memoryBytes: 1024 * MiB, nanoCpus: 500_000_000 });
+    expect(await node(n1)).toMatchObject({ allocated_memory_mb: 1024, allocated_cpu_millis: 500 });
+    expect((await repo.getSlot(slotId))!).toMatchObject({ memory_mb: 1024, cpu_millis: 500 });
+  });
+
+  it('a slot whose node went down is rescheduled; the node, back, loses its stale copy', async () => {
+    const n1 = await addNode('n1');
+    const { slotId } = await newSlot();
+    await service.deployNew(slotId);
+    await runner.idle();
+    const n2 = await addNode('n2');
+    fake.down.add(n1);
+    await t.db.prisma.node.update({ where: { id: n1 }, data: { status: 'down' } });
+    placement.setNodeStatus(n1, 'down');
+
+    const d = await service.relocate(slotId, n1, 'reschedule');
+    await runner.idle();
+    expect((await repo.get(d!.id))!.status).toBe('succeeded');
+    expect((await repo.getSlot(slotId))!).toMatchObject({ state: 'running', node_id: n2 });
+    expect(await node(n1)).toMatchObject({ allocated_memory_mb: 0 });
+    expect(await node(n2)).toMatchObject({ allocated_memory_mb: 512 });
+    expect(fake.whereIs(slotId).sort()).toEqual([n1, n2].sort()); // the down node still holds its copy
+
+    fake.down.delete(n1);
+    const { FleetReactions } = await import('./fleet-reactions');
+    const reactions = new FleetReactions({ events: { subscribe: () => ({ unsubscribe() {} }) } } as never, repo, service, runner, fake);
+    expect(await reactions.reconcileNode(n1)).toEqual([slotId]);
+    expect(fake.whereIs(slotId)).toEqual([n2]);
+  });
+
+  it('a coordinator restart resumes a deployment in flight', async () => {
+    await addNode('n1');
+    const { slotId } = await newSlot();
+    // Recorded but never run, as if the process died right after accepting it.
+    const d = await repo.create(slotId, 'deploy', {
+      agent_type_id: 'myrai',
+      llm_provider_id: 'anthropic',
+      config: {},
+      memory_mb: 512,
+      cpu_millis: 250,
+    });
+    runner = makeRunner();
+    expect(await runner.resume()).toBe(1);
+    await runner.idle();
+    expect((await repo.get(d.id))!.status).toBe('succeeded');
+    expect(fake.deployCalls.filter((c) => c.deploymentId === d.id)).toHaveLength(1);
+  });
+
+  it('terminate frees the room and keeps the slot record', async () => {
+    const n1 = await addNode('n1');
+    const { customerId, slotId } = await newSlot();
+    await service.deployNew(slotId);
+    await runner.idle();
+    const d = await service.terminate(customerId, slotId);
+    await runner.idle();
+    expect((await repo.get(d.id))!.status).toBe('succeeded');
+    expect((await repo.getSlot(slotId))!).toMatchObject({ state: 'terminated', published_ports: [] });
+    expect(await node(n1)).toMatchObject({ allocated_memory_mb: 0, allocated_cpu_millis: 0 });
+    expect(fake.whereIs(slotId)).toEqual([]);
+    await expect(service.power(customerId, slotId, 'start')).rejects.toThrow(/terminated/);
+  });
+
+  it("another customer's slot is not found", async () => {
+    await addNode('n1');
+    const { slotId } = await newSlot();
+    await expect(service.terminate(randomUUID(), slotId)).rejects.toThrow(/not found/);
+  });
+});

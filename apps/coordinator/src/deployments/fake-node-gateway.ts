@@ -1,0 +1,89 @@
+import { NotFoundError, UnavailableError, type SlotDeploySpec, type SlotResources } from '@berth/domain';
+import type { NodeDeployProgress, NodeGateway, NodeSlot } from './node-gateway';
+
+interface FakeSlot extends NodeSlot {
+  spec: SlotDeploySpec;
+  resources: SlotResources;
+}
+
+/** An in-memory fleet of node daemons for unit specs of the deployment flow. */
+export class FakeNodeGateway implements NodeGateway {
+  readonly nodes = new Map<string, Map<string, FakeSlot>>();
+  readonly down = new Set<string>();
+  readonly deployCalls: { nodeId: string; deploymentId: string }[] = [];
+  /** Deploys whose spec matches never become healthy. */
+  failWhen: (spec: SlotDeploySpec) => boolean = () => false;
+  /** Calls that fail with UNAVAILABLE before succeeding (per node). */
+  flaky = new Map<string, number>();
+  private nextPort = 20000;
+
+  private node(nodeId: string): Map<string, FakeSlot> {
+    if (this.down.has(nodeId)) throw new UnavailableError(`node ${nodeId}: connection refused`);
+    const left = this.flaky.get(nodeId) ?? 0;
+    if (left > 0) {
+      this.flaky.set(nodeId, left - 1);
+      throw new UnavailableError(`node ${nodeId}: flaky`);
+    }
+    let m = this.nodes.get(nodeId);
+    if (!m) this.nodes.set(nodeId, (m = new Map()));
+    return m;
+  }
+
+  async deploy(nodeId: string, spec: SlotDeploySpec, replace: boolean, onProgress: (p: NodeDeployProgress) => Promise<void>): Promise<NodeSlot> {
+    const slots = this.node(nodeId);
+    this.deployCalls.push({ nodeId, deploymentId: spec.deploymentId });
+    const existing = slots.get(spec.slotId);
+    if (existing && existing.deploymentId === spec.deploymentId) return existing;
+    if (existing && !replace) throw new Error('slot runs another deployment');
+    await onProgress({ phase: 'container_created', message: 'created', state: 'creating' });
+    await onProgress({ phase: 'container_started', message: 'started', state: 'starting' });
+    const healthy = !this.failWhen(spec);
+    const s: FakeSlot = {
+      slotId: spec.slotId,
+      deploymentId: spec.deploymentId,
+      agentTypeId: spec.agentTypeId,
+      state: healthy ? 'healthy' : 'failed',
+      message: healthy ? 'healthy' : 'never became healthy',
+      ports: spec.ports.filter((p) => p.publish).map((p) => ({ name: p.name, containerPort: p.containerPort, hostIp: '127.0.0.1', hostPort: this.nextPort++ })),
+      oomKilled: false,
+      spec,
+      resources: spec.resources,
+    };
+    if (healthy) slots.set(spec.slotId, s);
+    else slots.delete(spec.slotId);
+    await onProgress({ phase: healthy ? 'healthy' : 'failed', message: s.message, state: s.state });
+    return s;
+  }
+
+  async terminate(nodeId: string, slotId: string): Promise<void> {
+    this.node(nodeId).delete(slotId);
+  }
+
+  async power(nodeId: string, slotId: string, action: 'stop' | 'start' | 'restart'): Promise<NodeSlot> {
+    const s = this.node(nodeId).get(slotId);
+    if (!s) throw new NotFoundError(`slot ${slotId} not on node ${nodeId}`);
+    s.state = action === 'stop' ? 'stopped' : 'healthy';
+    return s;
+  }
+
+  async updateResources(nodeId: string, slotId: string, resources: SlotResources): Promise<NodeSlot> {
+    const s = this.node(nodeId).get(slotId);
+    if (!s) throw new NotFoundError(`slot ${slotId} not on node ${nodeId}`);
+    s.resources = resources;
+    return s;
+  }
+
+  async listSlots(nodeId: string): Promise<NodeSlot[]> {
+    return [...this.node(nodeId).values()];
+  }
+
+  async *logs(nodeId: string, slotId: string): AsyncIterable<Buffer> {
+    if (!this.node(nodeId).has(slotId)) throw new NotFoundError('no such slot');
+    yield Buffer.from(`logs of ${slotId}\n`);
+  }
+
+  /** Where a slot runs (tests). */
+  whereIs(slotId: string): string[] {
+    return [...this.nodes.entries()].filter(([, m]) => m.has(slotId)).map(([id]) => id);
+  }
+}

@@ -1,0 +1,141 @@
+import { status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
+import {
+  type NodeAgentClient,
+  type Slot as ProtoSlot,
+  fromProtoPortBinding,
+  fromProtoSlotState,
+  toProtoDeploySpec,
+  toProtoResources,
+} from '@berth/proto';
+import {
+  CapacityExhaustedError,
+  DomainError,
+  FailedPreconditionError,
+  InvalidArgumentError,
+  NotFoundError,
+  UnavailableError,
+  type SlotDeploySpec,
+  type SlotResources,
+} from '@berth/domain';
+import type { NodeDeployProgress, NodeGateway, NodeSlot } from './node-gateway';
+
+/** gRPC status -> domain error: the one place the coordinator maps them. */
+export function fromGrpcError(e: unknown, nodeId: string): DomainError {
+  if (e instanceof DomainError) return e;
+  const err = e as Partial<ServiceError>;
+  const msg = `node ${nodeId}: ${err.details || err.message || String(e)}`;
+  switch (err.code) {
+    case GrpcStatus.INVALID_ARGUMENT:
+      return new InvalidArgumentError(msg);
+    case GrpcStatus.NOT_FOUND:
+      return new NotFoundError(msg);
+    case GrpcStatus.RESOURCE_EXHAUSTED:
+      return new CapacityExhaustedError(msg);
+    case GrpcStatus.FAILED_PRECONDITION:
+    case GrpcStatus.ALREADY_EXISTS:
+      return new FailedPreconditionError(msg);
+    default:
+      return new UnavailableError(msg);
+  }
+}
+
+export function fromProtoSlot(s: ProtoSlot): NodeSlot {
+  return {
+    slotId: s.slotId,
+    deploymentId: s.deploymentId,
+    agentTypeId: s.agentTypeId,
+    state: fromProtoSlotState(s.state) ?? 'failed',
+    message: s.message,
+    ports: s.ports.map(fromProtoPortBinding),
+    oomKilled: s.oomKilled,
+  };
+}
+
+type Unary<Req> = (req: Req, cb: (err: ServiceError | null, res: ProtoSlot) => void) => unknown;
+
+/** NodeGateway over gRPC; `clientFor` comes from the fleet (pinned TLS + node token). */
+export class GrpcNodeGateway implements NodeGateway {
+  constructor(private readonly clientFor: (nodeId: string) => NodeAgentClient) {}
+
+  private unary<Req>(nodeId: string, call: (c: NodeAgentClient) => Unary<Req>, req: Req): Promise<NodeSlot> {
+    return new Promise((resolve, reject) => {
+      let client: NodeAgentClient;
+      try {
+        client = this.clientFor(nodeId);
+      } catch (e) {
+        return reject(fromGrpcError(e, nodeId));
+      }
+      call(client).call(client, req, (err, res) => (err ? reject(fromGrpcError(err, nodeId)) : resolve(fromProtoSlot(res))));
+    });
+  }
+
+  deploy(nodeId: string, spec: SlotDeploySpec, replace: boolean, onProgress: (p: NodeDeployProgress) => Promise<void>): Promise<NodeSlot> {
+    return new Promise((resolve, reject) => {
+      let client: NodeAgentClient;
+      try {
+        client = this.clientFor(nodeId);
+      } catch (e) {
+        return reject(fromGrpcError(e, nodeId));
+      }
+      const stream = client.deploy({ spec: toProtoDeploySpec(spec), replace });
+      let final: NodeSlot | undefined;
+      let chain = Promise.resolve();
+      stream.on('data', (ev) => {
+        chain = chain.then(() =>
+          onProgress({ phase: ev.phase, message: ev.message, state: fromProtoSlotState(ev.state) }).catch(() => undefined),
+        );
+        if (ev.final && ev.slot) final = fromProtoSlot(ev.slot);
+      });
+      stream.on('error', (err) => reject(fromGrpcError(err, nodeId)));
+      stream.on('end', () => {
+        void chain.then(() =>
+          final ? resolve(final) : reject(new UnavailableError(`node ${nodeId}: deploy stream ended before the final event`)),
+        );
+      });
+    });
+  }
+
+  async terminate(nodeId: string, slotId: string, purgeData: boolean): Promise<void> {
+    try {
+      await this.unary(nodeId, (c) => c.terminate as Unary<{ slotId: string; purgeData: boolean }>, { slotId, purgeData });
+    } catch (e) {
+      if (e instanceof NotFoundError) return; // already gone: terminate is idempotent
+      throw e;
+    }
+  }
+
+  power(nodeId: string, slotId: string, action: 'stop' | 'start' | 'restart'): Promise<NodeSlot> {
+    return this.unary(nodeId, (c) => c[action] as Unary<{ slotId: string }>, { slotId });
+  }
+
+  updateResources(nodeId: string, slotId: string, resources: SlotResources): Promise<NodeSlot> {
+    return this.unary(nodeId, (c) => c.updateResources as Unary<unknown>, { slotId, resources: toProtoResources(resources) });
+  }
+
+  listSlots(nodeId: string): Promise<NodeSlot[]> {
+    return new Promise((resolve, reject) => {
+      let client: NodeAgentClient;
+      try {
+        client = this.clientFor(nodeId);
+      } catch (e) {
+        return reject(fromGrpcError(e, nodeId));
+      }
+      client.listSlots({}, (err, res) => (err ? reject(fromGrpcError(err, nodeId)) : resolve(res.slots.map(fromProtoSlot))));
+    });
+  }
+
+  async *logs(nodeId: string, slotId: string, opts: { tail: number; follow: boolean; signal?: AbortSignal }): AsyncIterable<Buffer> {
+    const client = this.clientFor(nodeId);
+    const stream = client.streamLogs({ slotId, tail: opts.tail, follow: opts.follow, sinceMs: 0 });
+    const cancel = () => stream.cancel();
+    opts.signal?.addEventListener('abort', cancel, { once: true });
+    try {
+      for await (const chunk of stream as AsyncIterable<{ data: Buffer }>) yield Buffer.from(chunk.data);
+    } catch (e) {
+      if ((e as ServiceError).code === GrpcStatus.CANCELLED) return;
+      throw fromGrpcError(e, nodeId);
+    } finally {
+      opts.signal?.removeEventListener('abort', cancel);
+    }
+  }
+}

@@ -1,0 +1,83 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { join } from 'node:path';
+import { FailedPreconditionError, MiB, type SlotDeploySpec } from '@berth/domain';
+import { loadAgentTemplate, renderSlot, type AgentTemplate, type RenderedSlot } from '@berth/templates';
+import { RegistryService } from '../registry/registry.service';
+import { SecretsRepository } from '../secrets/secrets.repository';
+import { SecretsService, secretAad, type SecretKind } from '../secrets/secrets.service';
+import { defaultTemplatesDir } from '@berth/catalog';
+import { CONFIG, type CoordinatorConfig } from '../config/config.schema';
+import { SlotSecretsRepository } from './slot-secrets.repository';
+import type { DesiredState } from './deployment.types';
+import type { SlotRuntime } from './deployments.repository';
+
+/** PIDs per slot: room for an agent's workers, a stop for a fork bomb. */
+export const SLOT_PIDS_LIMIT = 512;
+
+/**
+ * Turns a slot and what a deployment wants into the node daemon's deploy spec:
+ * the catalogue entry (with the operator's image pin), the slot's decrypted secrets and
+ * the agent's compose template, through libs/templates (render, policy, convert).
+ */
+@Injectable()
+export class SlotSpecBuilder {
+  private readonly templates = new Map<string, AgentTemplate>();
+
+  constructor(
+    private readonly registry: RegistryService,
+    private readonly secretsRepo: SecretsRepository,
+    private readonly secrets: SecretsService,
+    private readonly slotSecrets: SlotSecretsRepository,
+    @Inject(CONFIG) private readonly config: CoordinatorConfig,
+  ) {}
+
+  private template(agentTypeId: string): AgentTemplate {
+    let t = this.templates.get(agentTypeId);
+    if (!t) {
+      t = loadAgentTemplate(join(this.config.BERTH_TEMPLATES_DIR ?? defaultTemplatesDir(), 'agents'), agentTypeId);
+      this.templates.set(agentTypeId, t);
+    }
+    return t;
+  }
+
+  /** Renders what `desired` asks for; `keyKind` picks which sealed LLM key to use (rollback uses the previous one). */
+  async render(slot: SlotRuntime, desired: DesiredState, keyKind: 'llm_key' | 'llm_key_previous' = 'llm_key'): Promise<RenderedSlot> {
+    const agent = await this.registry.findAgentType(desired.agent_type_id);
+    if (!agent) throw new FailedPreconditionError(`agent type '${desired.agent_type_id}' is no longer in the catalogue`);
+    const provider = await this.registry.findProvider(desired.llm_provider_id);
+    if (!provider) throw new FailedPreconditionError(`LLM provider '${desired.llm_provider_id}' is no longer in the catalogue`);
+
+    const stored = await this.secretsRepo.findForSlot(slot.customer_id, slot.id);
+    const open = (kind: string): string | null => {
+      const s = stored.find((x) => (x.kind as string) === kind);
+      return s ? this.secrets.open(s, secretAad(slot.id, kind as SecretKind)) : null;
+    };
+    const apiKey = open(keyKind) ?? open('llm_key');
+    if (!apiKey) throw new FailedPreconditionError('the slot has no LLM API key');
+
+    let gatewayToken = open('gateway_token');
+    if (!gatewayToken) {
+      // Kept for the slot's life so a redeploy or a switch back does not change it.
+      gatewayToken = SecretsService.newGatewayToken();
+      await this.slotSecrets.put(slot.customer_id, slot.id, 'gateway_token', this.secrets.seal(gatewayToken, secretAad(slot.id, 'gateway_token')));
+    }
+
+    return renderSlot({
+      manifest: agent.manifest,
+      template: this.template(agent.id),
+      values: {
+        provider: { id: provider.id, apiKey, baseUrl: desired.llm_base_url ?? provider.base_url },
+        gatewayToken,
+        telegramToken: open('telegram_token'),
+        config: desired.config,
+        resources: { memoryBytes: desired.memory_mb * MiB, nanoCpus: desired.cpu_millis * 1_000_000, pidsLimit: SLOT_PIDS_LIMIT },
+        image: agent.base_image ?? undefined,
+      },
+    });
+  }
+
+  async spec(slot: SlotRuntime, desired: DesiredState, deploymentId: string, keyKind?: 'llm_key' | 'llm_key_previous'): Promise<SlotDeploySpec> {
+    const { spec } = await this.render(slot, desired, keyKind);
+    return { ...spec, deploymentId, slotId: slot.id, customerId: slot.customer_id };
+  }
+}
