@@ -8,15 +8,30 @@ const bytes = z
   .regex(/^\d+(\.\d+)?\s*([KMGT]i?B?|[kmgt]|B)?$/, 'must be a size like 512MiB, 2GiB or a number of bytes')
   .transform((v) => {
     const m = /^(\d+(?:\.\d+)?)\s*([KMGTkmgt])?/.exec(v)!;
-    const mult = { K: 1024, M: 1024 ** 2, G: 1024 ** 3, T: 1024 ** 4 }[(m[2] ?? '').toUpperCase() as 'K'] ?? 1;
+    const mult =
+      { K: 1024, M: 1024 ** 2, G: 1024 ** 3, T: 1024 ** 4 }[(m[2] ?? '').toUpperCase() as 'K'] ?? 1;
     return Math.round(Number(m[1]) * mult);
   });
-const cpus = z.coerce.number().min(0).max(1024).transform((v) => Math.round(v * 1e9));
-const hostPort = z.string().regex(/^(\[[0-9a-fA-F:]+\]|[\w.-]+):\d{1,5}$/, 'must be host:port, e.g. 0.0.0.0:7443');
+const cpus = z.coerce
+  .number()
+  .min(0)
+  .max(1024)
+  .transform((v) => Math.round(v * 1e9));
+const hostPort = z
+  .string()
+  .regex(/^(\[[0-9a-fA-F:]+\]|[\w.-]+):\d{1,5}$/, 'must be host:port, e.g. 0.0.0.0:7443');
 const ms = z.coerce.number().int().min(0);
 
 export const nodeConfigSchema = z.object({
-  BERTH_NODE_ID: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, 'must be 1-63 characters of A-Z a-z 0-9 _ . -').default(os.hostname().replace(/[^A-Za-z0-9_.-]/g, '-').slice(0, 63) || 'node'),
+  BERTH_NODE_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, 'must be 1-63 characters of A-Z a-z 0-9 _ . -')
+    .default(
+      os
+        .hostname()
+        .replace(/[^A-Za-z0-9_.-]/g, '-')
+        .slice(0, 63) || 'node',
+    ),
   BERTH_NODE_LISTEN: hostPort.default('0.0.0.0:7443'),
   BERTH_NODE_METRICS_LISTEN: hostPort.default('127.0.0.1:9464'),
   BERTH_NODE_STATE_DIR: z.string().min(1).default(path.join(os.homedir(), '.berth-node')),
@@ -43,7 +58,9 @@ export type NodeConfig = z.infer<typeof nodeConfigSchema>;
 export function loadNodeConfig(env: NodeJS.ProcessEnv = process.env): NodeConfig {
   const config = loadConfig(nodeConfigSchema, env);
   if (Boolean(config.BERTH_NODE_TLS_CERT) !== Boolean(config.BERTH_NODE_TLS_KEY)) {
-    throw new Error('Invalid configuration:\n  - BERTH_NODE_TLS_CERT and BERTH_NODE_TLS_KEY go together (set both or neither)');
+    throw new Error(
+      'Invalid configuration:\n  - BERTH_NODE_TLS_CERT and BERTH_NODE_TLS_KEY go together (set both or neither)',
+    );
   }
   return config;
 }

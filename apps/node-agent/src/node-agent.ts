@@ -43,12 +43,21 @@ export async function startNodeAgent(config: NodeConfig, opts: StartOptions = {}
   const nodeId = config.BERTH_NODE_ID;
   const log = opts.logger ?? createLogger(config.BERTH_NODE_LOG_LEVEL, nodeId);
   fs.mkdirSync(config.BERTH_NODE_STATE_DIR, { recursive: true, mode: 0o700 });
-  const tlsMaterial = await loadOrCreateTls(config.BERTH_NODE_STATE_DIR, nodeId, config.BERTH_NODE_TLS_CERT, config.BERTH_NODE_TLS_KEY);
+  const tlsMaterial = await loadOrCreateTls(
+    config.BERTH_NODE_STATE_DIR,
+    nodeId,
+    config.BERTH_NODE_TLS_CERT,
+    config.BERTH_NODE_TLS_KEY,
+  );
   const token = config.BERTH_NODE_TOKEN ?? readOrCreateToken(config.BERTH_NODE_STATE_DIR, log);
 
   const runtime = opts.runtime ?? new DockerRuntime(nodeId);
   const metrics = new NodeMetrics();
-  const pool = new PortPool(config.BERTH_NODE_PORT_RANGE.from, config.BERTH_NODE_PORT_RANGE.to, config.BERTH_NODE_PUBLISH_IP);
+  const pool = new PortPool(
+    config.BERTH_NODE_PORT_RANGE.from,
+    config.BERTH_NODE_PORT_RANGE.to,
+    config.BERTH_NODE_PUBLISH_IP,
+  );
   const slots = new SlotService(
     runtime,
     pool,
@@ -64,7 +73,17 @@ export async function startNodeAgent(config: NodeConfig, opts: StartOptions = {}
     },
     log,
   );
-  const reconciler = new SlotReconciler(runtime, slots, metrics, { resyncMs: config.BERTH_NODE_RESYNC_MS, reapGraceMs: config.BERTH_NODE_REAP_GRACE_MS, reapDryRun: config.BERTH_NODE_REAP_DRY_RUN }, log);
+  const reconciler = new SlotReconciler(
+    runtime,
+    slots,
+    metrics,
+    {
+      resyncMs: config.BERTH_NODE_RESYNC_MS,
+      reapGraceMs: config.BERTH_NODE_REAP_GRACE_MS,
+      reapDryRun: config.BERTH_NODE_REAP_DRY_RUN,
+    },
+    log,
+  );
 
   let dockerVersion = '';
   const server = new Server({ 'grpc.max_receive_message_length': 8 * 1024 * 1024 });
@@ -77,7 +96,11 @@ export async function startNodeAgent(config: NodeConfig, opts: StartOptions = {}
       nodeId,
       heartbeatMs: 5000,
       info: async () => {
-        if (!dockerVersion) dockerVersion = await runtime.info().then((i) => i.engineVersion, () => '');
+        if (!dockerVersion)
+          dockerVersion = await runtime.info().then(
+            (i) => i.engineVersion,
+            () => '',
+          );
         return {
           nodeId,
           daemonVersion: DAEMON_VERSION,
@@ -91,17 +114,38 @@ export async function startNodeAgent(config: NodeConfig, opts: StartOptions = {}
       },
     }),
   );
-  const creds = ServerCredentials.createSsl(null, [{ cert_chain: Buffer.from(tlsMaterial.certPem), private_key: Buffer.from(tlsMaterial.keyPem) }], false);
-  const boundPort = await new Promise<number>((resolve, reject) => server.bindAsync(config.BERTH_NODE_LISTEN, creds, (err, port) => (err ? reject(err) : resolve(port))));
+  const creds = ServerCredentials.createSsl(
+    null,
+    [{ cert_chain: Buffer.from(tlsMaterial.certPem), private_key: Buffer.from(tlsMaterial.keyPem) }],
+    false,
+  );
+  const boundPort = await new Promise<number>((resolve, reject) =>
+    server.bindAsync(config.BERTH_NODE_LISTEN, creds, (err, port) => (err ? reject(err) : resolve(port))),
+  );
   const host = config.BERTH_NODE_LISTEN.replace(/:\d+$/, '');
   const grpcAddress = `${host === '0.0.0.0' ? '127.0.0.1' : host}:${boundPort}`;
 
-  const [mHost, mPort] = [config.BERTH_NODE_METRICS_LISTEN.replace(/:\d+$/, ''), Number(config.BERTH_NODE_METRICS_LISTEN.split(':').pop())];
-  const metricsServer: http.Server = await startMetricsServer(metrics, mHost.replace(/^\[|\]$/g, ''), mPort, () => slots.updateMetrics());
+  const [mHost, mPort] = [
+    config.BERTH_NODE_METRICS_LISTEN.replace(/:\d+$/, ''),
+    Number(config.BERTH_NODE_METRICS_LISTEN.split(':').pop()),
+  ];
+  const metricsServer: http.Server = await startMetricsServer(
+    metrics,
+    mHost.replace(/^\[|\]$/g, ''),
+    mPort,
+    () => slots.updateMetrics(),
+  );
   const metricsAddress = `${mHost}:${(metricsServer.address() as { port: number }).port}`;
 
   const ready = reconciler.start().then(() => log.info('synced with Docker', { slots: slots.slots.size }));
-  log.info('node daemon listening', { grpc: grpcAddress, metrics: metricsAddress, tlsFingerprintSha256: tlsMaterial.fingerprintSha256, generatedCert: tlsMaterial.generated, publishIp: config.BERTH_NODE_PUBLISH_IP, portRange: `${pool.from}-${pool.to}` });
+  log.info('node daemon listening', {
+    grpc: grpcAddress,
+    metrics: metricsAddress,
+    tlsFingerprintSha256: tlsMaterial.fingerprintSha256,
+    generatedCert: tlsMaterial.generated,
+    publishIp: config.BERTH_NODE_PUBLISH_IP,
+    portRange: `${pool.from}-${pool.to}`,
+  });
 
   return {
     nodeId,
@@ -131,7 +175,8 @@ function readOrCreateToken(stateDir: string, log: Logger): string {
     const t = fs.readFileSync(file, 'utf8').trim();
     if (t.length >= 16) return t;
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') log.warn('cannot read token file', { file, error: errorMessage(e) });
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT')
+      log.warn('cannot read token file', { file, error: errorMessage(e) });
   }
   const t = randomBytes(32).toString('base64url');
   fs.writeFileSync(file, t + '\n', { mode: 0o600 });

@@ -3,17 +3,25 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { ClientReadableStream, ServiceError } from '@grpc/grpc-js';
-import Docker from 'dockerode';
 import { MiB, SlotDeploySpec } from '@berth/domain';
 import { createNodeAgentClient, DeployEvent, NodeAgentClient, toProtoDeploySpec } from '@berth/proto';
-import { buildStandinImage } from '@berth/testing';
+import { buildStandinImage, testDocker, TestContainerInfo } from '@berth/testing';
 import { loadNodeConfig, NodeConfig } from '../src/config';
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON bodies of the stand-in, checked by the tests
+type Any = any;
+
 export const STANDIN_TAG = 'berth-test/standin:node-agent';
-export const docker = new Docker();
+export const docker = testDocker();
 
 export function standinImage(): Promise<string> {
-  return buildStandinImage({ tag: STANDIN_TAG, ports: [18789, 18790], healthPath: '/readyz', healthPort: 18789, dataDir: '/data' });
+  return buildStandinImage({
+    tag: STANDIN_TAG,
+    ports: [18789, 18790],
+    healthPath: '/readyz',
+    healthPort: 18789,
+    dataDir: '/data',
+  });
 }
 
 /** A fresh node id (every Docker object the daemon makes carries berth.node=<id>), a free port range. */
@@ -35,7 +43,11 @@ export function testConfig(over: Record<string, string> = {}): NodeConfig {
   });
 }
 
-export function spec(slotId: string, over: Partial<SlotDeploySpec> = {}, env: Record<string, string> = {}): SlotDeploySpec {
+export function spec(
+  slotId: string,
+  over: Partial<SlotDeploySpec> = {},
+  env: Record<string, string> = {},
+): SlotDeploySpec {
   return {
     deploymentId: `dep-${slotId}-${randomBytes(3).toString('hex')}`,
     slotId,
@@ -48,7 +60,14 @@ export function spec(slotId: string, over: Partial<SlotDeploySpec> = {}, env: Re
       { name: 'gateway', containerPort: 18789, publish: true },
       { name: 'bridge', containerPort: 18790, publish: true },
     ],
-    health: { path: '/readyz', portName: 'gateway', startPeriodMs: 4000, intervalMs: 300, timeoutMs: 1000, failureThreshold: 3 },
+    health: {
+      path: '/readyz',
+      portName: 'gateway',
+      startPeriodMs: 4000,
+      intervalMs: 300,
+      timeoutMs: 1000,
+      failureThreshold: 3,
+    },
     resources: { memoryBytes: 128 * MiB, nanoCpus: 250_000_000, pidsLimit: 64 },
     dataMountPath: '/data',
     files: [{ path: 'config/agent.json', content: '{"gateway":{"mode":"local"}}' }],
@@ -58,7 +77,12 @@ export function spec(slotId: string, over: Partial<SlotDeploySpec> = {}, env: Re
   };
 }
 
-export function client(address: string, token: string, certPem: string, fingerprint?: string): NodeAgentClient {
+export function client(
+  address: string,
+  token: string,
+  certPem: string,
+  fingerprint?: string,
+): NodeAgentClient {
   return createNodeAgentClient(address, { token, serverCertPem: certPem, fingerprintSha256: fingerprint });
 }
 
@@ -78,14 +102,25 @@ export function collect<T>(stream: ClientReadableStream<T>): Promise<T[]> {
 
 export function call<Req, Res>(c: NodeAgentClient, method: keyof NodeAgentClient, req: Req): Promise<Res> {
   return new Promise((resolve, reject) =>
-    (c[method] as unknown as (r: Req, cb: (e: ServiceError | null, r: Res) => void) => void).call(c, req, (e, r) => (e ? reject(e) : resolve(r))),
+    (c[method] as unknown as (r: Req, cb: (e: ServiceError | null, r: Res) => void) => void).call(
+      c,
+      req,
+      (e, r) => (e ? reject(e) : resolve(r)),
+    ),
   );
 }
 
-export async function http(hostPort: string, pathAndQuery: string, init?: RequestInit): Promise<{ status: number; body: any }> {
-  const res = await fetch(`http://${hostPort}${pathAndQuery}`, { ...init, signal: AbortSignal.timeout(10_000) });
+export async function http(
+  hostPort: string,
+  pathAndQuery: string,
+  init?: RequestInit,
+): Promise<{ status: number; body: Any }> {
+  const res = await fetch(`http://${hostPort}${pathAndQuery}`, {
+    ...init,
+    signal: AbortSignal.timeout(10_000),
+  });
   const text = await res.text();
-  let body: any = text;
+  let body: Any = text;
   try {
     body = JSON.parse(text);
   } catch {
@@ -94,7 +129,11 @@ export async function http(hostPort: string, pathAndQuery: string, init?: Reques
   return { status: res.status, body };
 }
 
-export async function waitFor<T>(fn: () => Promise<T | undefined | false>, timeoutMs: number, what: string): Promise<T> {
+export async function waitFor<T>(
+  fn: () => Promise<T | undefined | false>,
+  timeoutMs: number,
+  what: string,
+): Promise<T> {
   const until = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn().catch(() => undefined);
@@ -104,6 +143,6 @@ export async function waitFor<T>(fn: () => Promise<T | undefined | false>, timeo
   }
 }
 
-export async function containersOf(nodeId: string): Promise<Docker.ContainerInfo[]> {
+export async function containersOf(nodeId: string): Promise<TestContainerInfo[]> {
   return docker.listContainers({ all: true, filters: JSON.stringify({ label: [`berth.node=${nodeId}`] }) });
 }

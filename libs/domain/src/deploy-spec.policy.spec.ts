@@ -14,7 +14,14 @@ const good = (): SlotDeploySpec => ({
     { name: 'gateway', containerPort: 18789, publish: true },
     { name: 'bridge', containerPort: 18790, publish: true },
   ],
-  health: { path: '/readyz', portName: 'gateway', startPeriodMs: 60000, intervalMs: 2000, timeoutMs: 1000, failureThreshold: 3 },
+  health: {
+    path: '/readyz',
+    portName: 'gateway',
+    startPeriodMs: 60000,
+    intervalMs: 2000,
+    timeoutMs: 1000,
+    failureThreshold: 3,
+  },
   resources: { memoryBytes: GiB, nanoCpus: 250_000_000, pidsLimit: 256 },
   dataMountPath: '/home/node/.openclaw',
   files: [{ path: 'openclaw.json', content: '{}' }],
@@ -25,7 +32,12 @@ const good = (): SlotDeploySpec => ({
 describe('validateDeploySpec', () => {
   it('accepts a sound spec, digests and registries with ports', () => {
     expect(() => validateDeploySpec(good())).not.toThrow();
-    for (const image of ['nginx', 'localhost:5000/a/b:1', 'docker.io/sipeed/picoclaw:latest', `x/y@sha256:${'a'.repeat(64)}`]) {
+    for (const image of [
+      'nginx',
+      'localhost:5000/a/b:1',
+      'docker.io/sipeed/picoclaw:latest',
+      `x/y@sha256:${'a'.repeat(64)}`,
+    ]) {
       expect(deploySpecProblems({ ...good(), image })).toEqual({});
     }
   });
@@ -37,7 +49,11 @@ describe('validateDeploySpec', () => {
     ['NET_ADMIN via CAP_ prefix', (s) => (s.capAdd = ['CAP_NET_ADMIN']), 'capAdd'],
     ['invalid env name', (s) => (s.env = { 'BAD-NAME': 'v' }), 'env'],
     ['env name with =', (s) => (s.env = { 'A=B': 'v' }), 'env'],
-    ['file escaping the data dir', (s) => (s.files = [{ path: '../etc/passwd', content: 'x' }]), 'files[0].path'],
+    [
+      'file escaping the data dir',
+      (s) => (s.files = [{ path: '../etc/passwd', content: 'x' }]),
+      'files[0].path',
+    ],
     ['absolute file path', (s) => (s.files = [{ path: '/etc/passwd', content: 'x' }]), 'files[0].path'],
     ['setuid file mode', (s) => (s.files = [{ path: 'a', content: 'x', mode: 0o4755 }]), 'files[0].mode'],
     ['port 0', (s) => (s.ports[0].containerPort = 0), 'ports[0].containerPort'],

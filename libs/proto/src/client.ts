@@ -44,7 +44,11 @@ export function nodeAgentChannelCredentials(c: NodeAgentCredentials): ChannelCre
     checkServerIdentity: (host, cert) => {
       if (pin) {
         const got = normaliseFingerprint(cert.fingerprint256 ?? '');
-        return got === pin ? undefined : new Error(`node certificate fingerprint ${cert.fingerprint256} does not match the pinned ${c.fingerprintSha256}`);
+        return got === pin
+          ? undefined
+          : new Error(
+              `node certificate fingerprint ${cert.fingerprint256} does not match the pinned ${c.fingerprintSha256}`,
+            );
       }
       return tls.checkServerIdentity(host, cert);
     },
@@ -57,7 +61,11 @@ export function nodeAgentChannelCredentials(c: NodeAgentCredentials): ChannelCre
  *   const client = createNodeAgentClient('10.0.0.5:7443', { token, serverCertPem, fingerprintSha256 });
  * Close it with client.close().
  */
-export function createNodeAgentClient(address: string, credentials: NodeAgentCredentials, options: Record<string, unknown> = {}): NodeAgentClient {
+export function createNodeAgentClient(
+  address: string,
+  credentials: NodeAgentCredentials,
+  options: Record<string, unknown> = {},
+): NodeAgentClient {
   return new NodeAgentClient(address, nodeAgentChannelCredentials(credentials), options);
 }
 
@@ -66,17 +74,42 @@ export function createNodeAgentClient(address: string, credentials: NodeAgentCre
  * daemon presents, with its fingerprint. Compare the fingerprint with the one the daemon printed
  * at boot (or got out of band) before storing the PEM and pinning it.
  */
-export function fetchServerCertificate(address: string, timeoutMs = 5000): Promise<{ pem: string; fingerprintSha256: string }> {
+export function fetchServerCertificate(
+  address: string,
+  timeoutMs = 5000,
+): Promise<{ pem: string; fingerprintSha256: string }> {
   const [host, port] = splitHostPort(address);
   return new Promise((resolve, reject) => {
-    const socket = tls.connect({ host, port, rejectUnauthorized: false, ALPNProtocols: ['h2'], servername: net_isIP(host) ? undefined : host }, () => {
-      const cert = socket.getPeerCertificate(false);
-      socket.destroy();
-      if (!cert?.raw) return reject(new Error(`no certificate from ${address}`));
-      const pem = `-----BEGIN CERTIFICATE-----\n${cert.raw.toString('base64').match(/.{1,64}/g)!.join('\n')}\n-----END CERTIFICATE-----\n`;
-      resolve({ pem, fingerprintSha256: createHash('sha256').update(cert.raw).digest('hex').toUpperCase().match(/../g)!.join(':') });
-    });
-    socket.setTimeout(timeoutMs, () => socket.destroy(new Error(`timed out reading the certificate of ${address}`)));
+    const socket = tls.connect(
+      {
+        host,
+        port,
+        rejectUnauthorized: false,
+        ALPNProtocols: ['h2'],
+        servername: net_isIP(host) ? undefined : host,
+      },
+      () => {
+        const cert = socket.getPeerCertificate(false);
+        socket.destroy();
+        if (!cert?.raw) return reject(new Error(`no certificate from ${address}`));
+        const pem = `-----BEGIN CERTIFICATE-----\n${cert.raw
+          .toString('base64')
+          .match(/.{1,64}/g)!
+          .join('\n')}\n-----END CERTIFICATE-----\n`;
+        resolve({
+          pem,
+          fingerprintSha256: createHash('sha256')
+            .update(cert.raw)
+            .digest('hex')
+            .toUpperCase()
+            .match(/../g)!
+            .join(':'),
+        });
+      },
+    );
+    socket.setTimeout(timeoutMs, () =>
+      socket.destroy(new Error(`timed out reading the certificate of ${address}`)),
+    );
     socket.on('error', reject);
   });
 }

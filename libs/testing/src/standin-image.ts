@@ -16,7 +16,8 @@ import { pack } from 'tar-stream';
  * Endpoints on every port: the health path (health port only), GET /env, GET|PUT /data?file=,
  *   GET /whoami, GET /rootfs-write, POST /hog, POST /fork?max=, GET /connect?host=&port=
  */
-export type StandinBehaviour = 'healthy' | 'slow-start' | 'crash' | 'never-healthy' | 'memory-hog' | 'fork-bomb';
+export type StandinBehaviour =
+  'healthy' | 'slow-start' | 'crash' | 'never-healthy' | 'memory-hog' | 'fork-bomb';
 
 export interface StandinImageOptions {
   tag: string;
@@ -56,7 +57,8 @@ export async function buildStandinImage(opts: StandinImageOptions): Promise<stri
   const busybox = fs.existsSync('/bin/busybox') ? fs.realpathSync('/bin/busybox') : undefined;
   const dockerfile = [
     'FROM scratch',
-    'COPY rootfs/ /',
+    // ADD of a tar keeps the owners in it (COPY would make everything root's, including the data dir).
+    'ADD rootfs.tar /',
     ...Object.entries(env).map(([k, v]) => `ENV ${k}=${JSON.stringify(v)}`),
     `EXPOSE ${opts.ports.join(' ')}`,
     'USER 1000:1000',
@@ -76,27 +78,47 @@ export async function buildStandinImage(opts: StandinImageOptions): Promise<stri
     /* not built yet */
   }
 
+  const rootfs = pack();
+  const rootfsChunks: Buffer[] = [];
+  rootfs.on('data', (c: unknown) => void rootfsChunks.push(c as Buffer));
+  const rootfsDone = new Promise<void>((resolve) => rootfs.on('end', () => resolve()));
+  const add = (t: typeof rootfs, name: string, content: Buffer | string, mode = 0o644) =>
+    t.entry({ name, mode, uid: 0, gid: 0 }, content);
+  add(rootfs, 'standin/server.js', server);
+  add(rootfs, 'usr/local/bin/node', fs.readFileSync(files[0]), 0o755);
+  // The loader is found by its path (e.g. /lib64/ld-linux-x86-64.so.2), libraries by name in /lib.
+  for (const lib of files.slice(1)) add(rootfs, lib.slice(1), fs.readFileSync(fs.realpathSync(lib)), 0o755);
+  if (busybox) add(rootfs, 'bin/busybox', fs.readFileSync(busybox), 0o755);
+  // Data dir owned by the stand-in user, like a real agent image's state dir (a fresh volume copies it).
+  rootfs.entry({
+    name: `${env.STANDIN_DATA_DIR.replace(/^\//, '')}/`,
+    type: 'directory',
+    mode: 0o755,
+    uid: 1000,
+    gid: 1000,
+  });
+  rootfs.entry({ name: 'tmp/', type: 'directory', mode: 0o1777, uid: 0, gid: 0 });
+  rootfs.finalize();
+  await rootfsDone;
+
   const tar = pack();
-  const nodeReal = files[0];
-  const add = (name: string, content: Buffer | string, mode = 0o644) => tar.entry({ name, mode, uid: 0, gid: 0 }, content);
-  add('Dockerfile', `${dockerfile}\nLABEL ${STANDIN_LABEL}=${digest}\n`);
-  add('rootfs/standin/server.js', server);
-  add('rootfs/usr/local/bin/node', fs.readFileSync(nodeReal), 0o755);
-  for (const lib of files.slice(1)) {
-    add(`rootfs${lib}`, fs.readFileSync(fs.realpathSync(lib)), 0o755);
-    // The loader is found by its path (e.g. /lib64/ld-linux-x86-64.so.2); libraries by name in /lib.
-  }
-  if (busybox) add('rootfs/bin/busybox', fs.readFileSync(busybox), 0o755);
-  // Data dir and /tmp owned by the stand-in user, so it works without a volume too.
-  tar.entry({ name: `rootfs${env.STANDIN_DATA_DIR}/`, type: 'directory', mode: 0o755, uid: 1000, gid: 1000 });
-  tar.entry({ name: 'rootfs/tmp/', type: 'directory', mode: 0o1777, uid: 0, gid: 0 });
+  add(tar, 'Dockerfile', `${dockerfile}\nLABEL ${STANDIN_LABEL}=${digest}\n`);
+  add(tar, 'rootfs.tar', Buffer.concat(rootfsChunks));
   tar.finalize();
 
-  const stream = await docker.buildImage(tar as unknown as NodeJS.ReadableStream, { t: opts.tag, rm: true, forcerm: true, labels: { [STANDIN_LABEL]: digest } });
+  const stream = await docker.buildImage(tar as unknown as NodeJS.ReadableStream, {
+    t: opts.tag,
+    rm: true,
+    forcerm: true,
+    labels: { [STANDIN_LABEL]: digest },
+  });
   await new Promise<void>((resolve, reject) =>
     docker.modem.followProgress(stream, (err: Error | null, out: Array<{ error?: string }>) => {
       const failed = err ?? out.find((o) => o.error);
-      if (failed) reject(new Error(`stand-in image build failed: ${err?.message ?? (failed as { error: string }).error}`));
+      if (failed)
+        reject(
+          new Error(`stand-in image build failed: ${err?.message ?? (failed as { error: string }).error}`),
+        );
       else resolve();
     }),
   );

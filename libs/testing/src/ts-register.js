@@ -18,7 +18,12 @@ addHook(
   (code, filename) =>
     swc.transformSync(code, {
       filename,
-      jsc: { target: 'es2022', parser: { syntax: 'typescript', decorators: true }, transform: { legacyDecorator: true, decoratorMetadata: true }, keepClassNames: true },
+      jsc: {
+        target: 'es2022',
+        parser: { syntax: 'typescript', decorators: true },
+        transform: { legacyDecorator: true, decoratorMetadata: true },
+        keepClassNames: true,
+      },
       module: { type: 'commonjs' },
       sourceMaps: 'inline',
     }).code,

@@ -23,6 +23,7 @@ export function toGrpcError(e: unknown): Partial<ServiceError> & { code: status;
   }
   const msg = e instanceof Error ? e.message : String(e);
   // Docker engine unreachable mid-call.
-  if (/ECONNREFUSED|ENOENT|EPIPE|socket hang up|connect/i.test(msg)) return { code: status.UNAVAILABLE, details: `Docker engine not reachable: ${msg}`, message: msg };
+  if (/ECONNREFUSED|ENOENT|EPIPE|socket hang up|connect/i.test(msg))
+    return { code: status.UNAVAILABLE, details: `Docker engine not reachable: ${msg}`, message: msg };
   return { code: status.INTERNAL, details: msg, message: msg };
 }

@@ -104,17 +104,28 @@ export function createNodeAgentHandlers(d: HandlerDeps): NodeAgentServer {
         const tracker = d.slots.deploy(fromProtoDeploySpec(call.request.spec), call.request.replace);
         off = tracker.follow((p) => {
           if (call.cancelled || call.destroyed) return;
-          call.write({ deploymentId: p.deploymentId, slotId: p.slotId, phase: p.phase, state: toProtoSlotState(p.state), message: p.message, atMs: p.atMs, final: p.final, slot: toProtoSlot(p.slot, p.state) });
+          call.write({
+            deploymentId: p.deploymentId,
+            slotId: p.slotId,
+            phase: p.phase,
+            state: toProtoSlotState(p.state),
+            message: p.message,
+            atMs: p.atMs,
+            final: p.final,
+            slot: toProtoSlot(p.slot, p.state),
+          });
           if (p.final) {
             queueMicrotask(() => off?.());
             call.end();
           }
         });
       } catch (e) {
-        call.destroy(toGrpcError(e) as unknown as Error);
+        call.emit('error', toGrpcError(e));
       }
     },
-    terminate: unary<TerminateRequest, Slot>('Terminate', async (r) => toProtoSlot(await d.slots.terminate(slotRef(r), r.purgeData), 'terminated')),
+    terminate: unary<TerminateRequest, Slot>('Terminate', async (r) =>
+      toProtoSlot(await d.slots.terminate(slotRef(r), r.purgeData), 'terminated'),
+    ),
     stop: unary<SlotRef, Slot>('Stop', async (r) => toProtoSlot(await d.slots.stop(slotRef(r)))),
     start: unary<SlotRef, Slot>('Start', async (r) => toProtoSlot(await d.slots.start(slotRef(r)))),
     restart: unary<SlotRef, Slot>('Restart', async (r) => toProtoSlot(await d.slots.restart(slotRef(r)))),
@@ -123,43 +134,81 @@ export function createNodeAgentHandlers(d: HandlerDeps): NodeAgentServer {
       return toProtoSlot(await d.slots.updateResources(slotRef(r), fromProtoResources(r.resources)));
     }),
     getSlot: unary<SlotRef, Slot>('GetSlot', (r) => toProtoSlot(d.slots.get(slotRef(r)))),
-    listSlots: unary<ListSlotsRequest, ListSlotsResponse>('ListSlots', () => ({ slots: d.slots.list().map((s) => toProtoSlot(s)) })),
-    getCapacity: unary<GetCapacityRequest, ProtoCapacity>('GetCapacity', () => toProtoCapacity(d.slots.capacity())),
-    getInfo: unary<GetInfoRequest, NodeInfo>('GetInfo', async () => ({ ...(await d.info()), synced: d.slots.synced, protocolVersions: [...NODE_PROTOCOL_VERSIONS] })),
+    listSlots: unary<ListSlotsRequest, ListSlotsResponse>('ListSlots', () => ({
+      slots: d.slots.list().map((s) => toProtoSlot(s)),
+    })),
+    getCapacity: unary<GetCapacityRequest, ProtoCapacity>('GetCapacity', () =>
+      toProtoCapacity(d.slots.capacity()),
+    ),
+    getInfo: unary<GetInfoRequest, NodeInfo>('GetInfo', async () => ({
+      ...(await d.info()),
+      synced: d.slots.synced,
+      protocolVersions: [...NODE_PROTOCOL_VERSIONS],
+    })),
     streamLogs: async (call: ServerWritableStream<StreamLogsRequest, ProtoLogChunk>) => {
       const abort = new AbortController();
       call.on('cancelled', () => abort.abort());
       try {
         d.checkAuth(call.metadata);
         const r = call.request;
-        for await (const chunk of d.slots.logs(slotRef(r), { tail: r.tail, follow: r.follow, sinceMs: r.sinceMs || undefined }, abort.signal)) {
+        for await (const chunk of d.slots.logs(
+          slotRef(r),
+          { tail: r.tail, follow: r.follow, sinceMs: r.sinceMs || undefined },
+          abort.signal,
+        )) {
           if (call.cancelled) break;
-          if (!call.write({ stream: chunk.stream === 'stderr' ? LogStream.LOG_STREAM_STDERR : LogStream.LOG_STREAM_STDOUT, data: chunk.data })) {
+          if (
+            !call.write({
+              stream: chunk.stream === 'stderr' ? LogStream.LOG_STREAM_STDERR : LogStream.LOG_STREAM_STDOUT,
+              data: chunk.data,
+            })
+          ) {
             await new Promise((resolve) => call.once('drain', resolve));
           }
         }
         call.end();
       } catch (e) {
-        if (!call.cancelled) call.destroy(toGrpcError(e) as unknown as Error);
+        if (!call.cancelled) call.emit('error', toGrpcError(e));
       }
     },
     watchEvents: (call: ServerWritableStream<WatchEventsRequest, NodeEvent>) => {
       try {
         d.checkAuth(call.metadata);
       } catch (e) {
-        call.destroy(toGrpcError(e) as unknown as Error);
+        call.emit('error', toGrpcError(e));
         return;
       }
       const heartbeat = () =>
-        call.write({ event: { $case: 'heartbeat', value: { nodeId: d.nodeId, atMs: Date.now(), capacity: toProtoCapacity(d.slots.capacity()), synced: d.slots.synced } } });
+        call.write({
+          event: {
+            $case: 'heartbeat',
+            value: {
+              nodeId: d.nodeId,
+              atMs: Date.now(),
+              capacity: toProtoCapacity(d.slots.capacity()),
+              synced: d.slots.synced,
+            },
+          },
+        });
       const onState = (rec: SlotRecord, prev: NodeSlotState | 'terminated') => {
         const gone = d.slots.slots.get(rec.slotId) !== rec;
         call.write({
-          event: { $case: 'slotStateChanged', value: { slot: toProtoSlot(rec, gone ? 'terminated' : rec.state), previousState: prev ? toProtoSlotState(prev) : SlotState.SLOT_STATE_UNSPECIFIED } },
+          event: {
+            $case: 'slotStateChanged',
+            value: {
+              slot: toProtoSlot(rec, gone ? 'terminated' : rec.state),
+              previousState: prev ? toProtoSlotState(prev) : SlotState.SLOT_STATE_UNSPECIFIED,
+            },
+          },
         });
       };
       heartbeat();
-      const timer = setInterval(heartbeat, call.request.heartbeatIntervalMs > 0 ? Math.max(250, call.request.heartbeatIntervalMs) : d.heartbeatMs);
+      const timer = setInterval(
+        heartbeat,
+        call.request.heartbeatIntervalMs > 0
+          ? Math.max(250, call.request.heartbeatIntervalMs)
+          : d.heartbeatMs,
+      );
       d.slots.events.on('state', onState);
       const close = () => {
         clearInterval(timer);

@@ -15,16 +15,31 @@ export interface TlsMaterial {
  * The daemon's TLS identity: the configured cert/key, else a self-signed one made on first start
  * and kept in the state dir (so its fingerprint, which the coordinator pins, stays stable).
  */
-export async function loadOrCreateTls(stateDir: string, nodeId: string, certPath?: string, keyPath?: string): Promise<TlsMaterial> {
+export async function loadOrCreateTls(
+  stateDir: string,
+  nodeId: string,
+  certPath?: string,
+  keyPath?: string,
+): Promise<TlsMaterial> {
   if (certPath && keyPath) {
     const certPem = fs.readFileSync(certPath, 'utf8');
-    return { certPem, keyPem: fs.readFileSync(keyPath, 'utf8'), fingerprintSha256: new X509Certificate(certPem).fingerprint256, generated: false };
+    return {
+      certPem,
+      keyPem: fs.readFileSync(keyPath, 'utf8'),
+      fingerprintSha256: new X509Certificate(certPem).fingerprint256,
+      generated: false,
+    };
   }
   const cert = path.join(stateDir, 'tls.crt');
   const key = path.join(stateDir, 'tls.key');
   if (fs.existsSync(cert) && fs.existsSync(key)) {
     const certPem = fs.readFileSync(cert, 'utf8');
-    return { certPem, keyPem: fs.readFileSync(key, 'utf8'), fingerprintSha256: new X509Certificate(certPem).fingerprint256, generated: false };
+    return {
+      certPem,
+      keyPem: fs.readFileSync(key, 'utf8'),
+      fingerprintSha256: new X509Certificate(certPem).fingerprint256,
+      generated: false,
+    };
   }
   fs.mkdirSync(stateDir, { recursive: true, mode: 0o700 });
   const notAfter = new Date();
@@ -49,5 +64,10 @@ export async function loadOrCreateTls(stateDir: string, nodeId: string, certPath
   } as Parameters<typeof generate>[1]);
   fs.writeFileSync(key, pems.private, { mode: 0o600 });
   fs.writeFileSync(cert, pems.cert, { mode: 0o644 });
-  return { certPem: pems.cert, keyPem: pems.private, fingerprintSha256: new X509Certificate(pems.cert).fingerprint256, generated: true };
+  return {
+    certPem: pems.cert,
+    keyPem: pems.private,
+    fingerprintSha256: new X509Certificate(pems.cert).fingerprint256,
+    generated: true,
+  };
 }

@@ -4,14 +4,47 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 /** The daemon's Prometheus metrics (names under berth_node_), in their own registry. */
 export class NodeMetrics {
   readonly registry = new Registry();
-  readonly slots = new Gauge({ name: 'berth_node_slots', help: 'Slots on this node by state', labelNames: ['state'], registers: [this.registry] });
-  readonly allocatableMemory = new Gauge({ name: 'berth_node_allocatable_memory_bytes', help: 'Memory slots may use', registers: [this.registry] });
-  readonly allocatedMemory = new Gauge({ name: 'berth_node_allocated_memory_bytes', help: 'Memory given to slots', registers: [this.registry] });
-  readonly allocatableCpu = new Gauge({ name: 'berth_node_allocatable_cpus', help: 'CPUs slots may use', registers: [this.registry] });
-  readonly allocatedCpu = new Gauge({ name: 'berth_node_allocated_cpus', help: 'CPUs given to slots', registers: [this.registry] });
-  readonly portsFree = new Gauge({ name: 'berth_node_ports_free', help: 'Free host ports in the pool', registers: [this.registry] });
-  readonly portsTotal = new Gauge({ name: 'berth_node_ports_total', help: 'Host ports in the pool', registers: [this.registry] });
-  readonly dockerUp = new Gauge({ name: 'berth_node_docker_up', help: '1 when the Docker engine answers', registers: [this.registry] });
+  readonly slots = new Gauge({
+    name: 'berth_node_slots',
+    help: 'Slots on this node by state',
+    labelNames: ['state'],
+    registers: [this.registry],
+  });
+  readonly allocatableMemory = new Gauge({
+    name: 'berth_node_allocatable_memory_bytes',
+    help: 'Memory slots may use',
+    registers: [this.registry],
+  });
+  readonly allocatedMemory = new Gauge({
+    name: 'berth_node_allocated_memory_bytes',
+    help: 'Memory given to slots',
+    registers: [this.registry],
+  });
+  readonly allocatableCpu = new Gauge({
+    name: 'berth_node_allocatable_cpus',
+    help: 'CPUs slots may use',
+    registers: [this.registry],
+  });
+  readonly allocatedCpu = new Gauge({
+    name: 'berth_node_allocated_cpus',
+    help: 'CPUs given to slots',
+    registers: [this.registry],
+  });
+  readonly portsFree = new Gauge({
+    name: 'berth_node_ports_free',
+    help: 'Free host ports in the pool',
+    registers: [this.registry],
+  });
+  readonly portsTotal = new Gauge({
+    name: 'berth_node_ports_total',
+    help: 'Host ports in the pool',
+    registers: [this.registry],
+  });
+  readonly dockerUp = new Gauge({
+    name: 'berth_node_docker_up',
+    help: '1 when the Docker engine answers',
+    registers: [this.registry],
+  });
   readonly probeDuration = new Histogram({
     name: 'berth_node_probe_duration_seconds',
     help: 'Health probe latency',
@@ -26,14 +59,24 @@ export class NodeMetrics {
     buckets: [0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300],
     registers: [this.registry],
   });
-  readonly reaped = new Counter({ name: 'berth_node_reaped_total', help: 'Orphan containers/networks reaped (or that would be, in dry-run)', labelNames: ['kind', 'dry_run'], registers: [this.registry] });
+  readonly reaped = new Counter({
+    name: 'berth_node_reaped_total',
+    help: 'Orphan containers/networks reaped (or that would be, in dry-run)',
+    labelNames: ['kind', 'dry_run'],
+    registers: [this.registry],
+  });
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'berth_node_process_' });
   }
 }
 
-export async function startMetricsServer(metrics: NodeMetrics, host: string, port: number, beforeScrape: () => void): Promise<http.Server> {
+export async function startMetricsServer(
+  metrics: NodeMetrics,
+  host: string,
+  port: number,
+  beforeScrape: () => void,
+): Promise<http.Server> {
   const server = http.createServer(async (req, res) => {
     if (req.url === '/metrics' && req.method === 'GET') {
       beforeScrape();

@@ -51,7 +51,10 @@ export class PortPool {
     let scanned = 0;
     try {
       while (got.length < count) {
-        if (scanned >= this.total) throw new CapacityExhaustedError(`port pool ${this.from}-${this.to} is exhausted (${count} needed, ${this.free + got.length} free)`);
+        if (scanned >= this.total)
+          throw new CapacityExhaustedError(
+            `port pool ${this.from}-${this.to} is exhausted (${count} needed, ${this.free + got.length} free)`,
+          );
         const port = this.cursor;
         this.cursor = port >= this.to ? this.from : port + 1;
         scanned++;

@@ -48,7 +48,8 @@ export interface ContainerHandle {
   createdAtMs: number;
 }
 
-export type ContainerRunState = 'created' | 'running' | 'restarting' | 'paused' | 'exited' | 'dead' | 'removing';
+export type ContainerRunState =
+  'created' | 'running' | 'restarting' | 'paused' | 'exited' | 'dead' | 'removing';
 
 export interface ContainerStatus {
   state: ContainerRunState;
@@ -119,7 +120,10 @@ export interface ContainerRuntime {
   resume(handle: ContainerHandle): Promise<void>;
   restart(handle: ContainerHandle, timeoutS?: number): Promise<void>;
   /** Removes the container and the slot network; data volumes stay unless purgeData. */
-  destroy(handle: Pick<ContainerHandle, 'containerId' | 'slotId'>, opts?: { purgeData?: boolean }): Promise<void>;
+  destroy(
+    handle: Pick<ContainerHandle, 'containerId' | 'slotId'>,
+    opts?: { purgeData?: boolean },
+  ): Promise<void>;
   inspect(handle: Pick<ContainerHandle, 'containerId'>): Promise<ContainerStatus | undefined>;
   stats(handle: ContainerHandle): Promise<ContainerStats>;
   update(handle: ContainerHandle, resources: SlotResources): Promise<void>;
@@ -129,7 +133,9 @@ export interface ContainerRuntime {
   /** Every container labelled for this node (recover handles after a restart). */
   list(): Promise<LabelledContainer[]>;
   /** Slot networks of this node that have no container (leftovers of interrupted deploys). */
-  listSlotNetworks(): Promise<{ networkId: string; slotId: string; createdAtMs: number; containers: number }[]>;
+  listSlotNetworks(): Promise<
+    { networkId: string; slotId: string; createdAtMs: number; containers: number }[]
+  >;
   removeNetwork(networkId: string): Promise<void>;
   removeContainer(containerId: string): Promise<void>;
 }
@@ -148,9 +154,12 @@ export const LABELS = {
   managed: 'berth.managed',
 } as const;
 
-/** Docker object names. Network per slot, volume per slot and agent type, container per slot. */
+/**
+ * Docker object names. Network and container per slot carry the node id (names are global to an
+ * engine, and tests or a second daemon may share one); the data volume is per slot and agent type.
+ */
 export const names = {
-  network: (slotId: string) => `berth-${slotId}`,
+  network: (nodeId: string, slotId: string) => `berth-${nodeId}-${slotId}`,
   volume: (slotId: string, agentTypeId: string) => `berth-${slotId}-${agentTypeId}`,
-  container: (slotId: string) => `berth-${slotId}`,
+  container: (nodeId: string, slotId: string) => `berth-${nodeId}-${slotId}`,
 };

@@ -34,14 +34,27 @@ export class DockerRuntime implements ContainerRuntime {
 
   async info(): Promise<RuntimeInfo> {
     const [info, version] = await Promise.all([this.docker.info(), this.docker.version()]);
-    return { engineVersion: version.Version, apiVersion: version.ApiVersion, memoryBytes: info.MemTotal, nanoCpus: info.NCPU * 1e9 };
+    return {
+      engineVersion: version.Version,
+      apiVersion: version.ApiVersion,
+      memoryBytes: info.MemTotal,
+      nanoCpus: info.NCPU * 1e9,
+    };
   }
 
-  async start(spec: RuntimeStartSpec, onStep: (phase: string, message: string) => void = () => undefined): Promise<ContainerHandle> {
+  async start(
+    spec: RuntimeStartSpec,
+    onStep: (phase: string, message: string) => void = () => undefined,
+  ): Promise<ContainerHandle> {
     const labels = this.labelsFor(spec);
-    const baseLabels = { [LABELS.node]: spec.nodeId, [LABELS.slot]: spec.slotId, [LABELS.customer]: spec.customerId, [LABELS.managed]: 'true' };
+    const baseLabels = {
+      [LABELS.node]: spec.nodeId,
+      [LABELS.slot]: spec.slotId,
+      [LABELS.customer]: spec.customerId,
+      [LABELS.managed]: 'true',
+    };
 
-    const networkName = names.network(spec.slotId);
+    const networkName = names.network(spec.nodeId, spec.slotId);
     const existing = await this.docker.listNetworks({ filters: JSON.stringify({ name: [networkName] }) });
     if (!existing.some((n) => n.Name === networkName)) {
       await this.docker
@@ -59,16 +72,20 @@ export class DockerRuntime implements ContainerRuntime {
     onStep('network_ready', `network ${networkName}`);
 
     const volumeName = names.volume(spec.slotId, spec.agentTypeId);
-    await this.docker.createVolume({ Name: volumeName, Labels: { ...baseLabels, [LABELS.agentType]: spec.agentTypeId } });
+    await this.docker.createVolume({
+      Name: volumeName,
+      Labels: { ...baseLabels, [LABELS.agentType]: spec.agentTypeId },
+    });
     onStep('volume_ready', `data volume ${volumeName}`);
 
     const exposed: Record<string, object> = {};
     for (const p of spec.containerPorts) exposed[`${p.containerPort}/tcp`] = {};
     const bindings: Record<string, { HostIp: string; HostPort: string }[]> = {};
-    for (const b of spec.published) bindings[`${b.containerPort}/tcp`] = [{ HostIp: b.hostIp, HostPort: String(b.hostPort) }];
+    for (const b of spec.published)
+      bindings[`${b.containerPort}/tcp`] = [{ HostIp: b.hostIp, HostPort: String(b.hostPort) }];
 
     const container = await this.docker.createContainer({
-      name: names.container(spec.slotId),
+      name: names.container(spec.nodeId, spec.slotId),
       Image: spec.image,
       Entrypoint: spec.entrypoint,
       Cmd: spec.command,
@@ -134,13 +151,25 @@ export class DockerRuntime implements ContainerRuntime {
     await this.docker.getContainer(handle.containerId).restart({ t: timeoutS });
   }
 
-  async destroy(handle: Pick<ContainerHandle, 'containerId' | 'slotId'>, opts: { purgeData?: boolean } = {}): Promise<void> {
+  async destroy(
+    handle: Pick<ContainerHandle, 'containerId' | 'slotId'>,
+    opts: { purgeData?: boolean } = {},
+  ): Promise<void> {
     await this.removeContainer(handle.containerId);
-    const networkName = names.network(handle.slotId);
-    const nets = await this.docker.listNetworks({ filters: JSON.stringify({ name: [networkName], label: [`${LABELS.node}=${this.nodeId}`] }) });
+    const networkName = names.network(this.nodeId, handle.slotId);
+    const nets = await this.docker.listNetworks({
+      filters: JSON.stringify({ name: [networkName], label: [`${LABELS.node}=${this.nodeId}`] }),
+    });
     for (const n of nets.filter((n) => n.Name === networkName)) await this.removeNetwork(n.Id);
     if (opts.purgeData) {
-      const vols = (await this.docker.listVolumes({ filters: JSON.stringify({ label: [`${LABELS.slot}=${handle.slotId}`, `${LABELS.node}=${this.nodeId}`] }) })).Volumes ?? [];
+      const vols =
+        (
+          await this.docker.listVolumes({
+            filters: JSON.stringify({
+              label: [`${LABELS.slot}=${handle.slotId}`, `${LABELS.node}=${this.nodeId}`],
+            }),
+          })
+        ).Volumes ?? [];
       for (const v of vols) await this.docker.getVolume(v.Name).remove();
     }
   }
@@ -186,7 +215,9 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   async stats(handle: ContainerHandle): Promise<ContainerStats> {
-    const s = (await this.docker.getContainer(handle.containerId).stats({ stream: false })) as unknown as Docker.ContainerStats;
+    const s = (await this.docker
+      .getContainer(handle.containerId)
+      .stats({ stream: false })) as unknown as Docker.ContainerStats;
     const cpuDelta = s.cpu_stats.cpu_usage.total_usage - s.precpu_stats.cpu_usage.total_usage;
     const sysDelta = (s.cpu_stats.system_cpu_usage ?? 0) - (s.precpu_stats.system_cpu_usage ?? 0);
     return {
@@ -198,18 +229,32 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   async update(handle: ContainerHandle, r: SlotResources): Promise<void> {
-    await this.docker.getContainer(handle.containerId).update({ Memory: r.memoryBytes, MemorySwap: r.memoryBytes, NanoCpus: r.nanoCpus, PidsLimit: r.pidsLimit });
+    await this.docker.getContainer(handle.containerId).update({
+      Memory: r.memoryBytes,
+      MemorySwap: r.memoryBytes,
+      NanoCpus: r.nanoCpus,
+      PidsLimit: r.pidsLimit,
+    });
   }
 
   async *logs(handle: ContainerHandle, opts: LogOptions, signal: AbortSignal): AsyncIterable<LogChunk> {
     const c = this.docker.getContainer(handle.containerId);
-    const base = { stdout: true, stderr: true, tail: opts.tail && opts.tail > 0 ? opts.tail : 'all', since: opts.sinceMs ? Math.floor(opts.sinceMs / 1000) : 0 };
+    const base = {
+      stdout: true,
+      stderr: true,
+      tail: opts.tail && opts.tail > 0 ? opts.tail : 'all',
+      since: opts.sinceMs ? Math.floor(opts.sinceMs / 1000) : 0,
+    };
     if (!opts.follow) {
-      const buf = (await c.logs({ ...base, follow: false } as Docker.ContainerLogsOptions & { follow: false })) as unknown as Buffer;
+      const buf = (await c.logs({ ...base, follow: false } as Docker.ContainerLogsOptions & {
+        follow: false;
+      })) as unknown as Buffer;
       yield* demux([buf]);
       return;
     }
-    const stream = (await c.logs({ ...base, follow: true } as Docker.ContainerLogsOptions & { follow: true })) as unknown as NodeJS.ReadableStream & { destroy(): void };
+    const stream = (await c.logs({ ...base, follow: true } as Docker.ContainerLogsOptions & {
+      follow: true;
+    })) as unknown as NodeJS.ReadableStream & { destroy(): void };
     const abort = () => stream.destroy();
     signal.addEventListener('abort', abort, { once: true });
     try {
@@ -221,7 +266,9 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   async *events(signal: AbortSignal): AsyncIterable<RuntimeEvent> {
-    const stream = (await this.docker.getEvents({ filters: JSON.stringify({ type: ['container'], label: [`${LABELS.node}=${this.nodeId}`] }) })) as unknown as NodeJS.ReadableStream & { destroy(): void };
+    const stream = (await this.docker.getEvents({
+      filters: JSON.stringify({ type: ['container'], label: [`${LABELS.node}=${this.nodeId}`] }),
+    })) as unknown as NodeJS.ReadableStream & { destroy(): void };
     const abort = () => stream.destroy();
     signal.addEventListener('abort', abort, { once: true });
     let rest = '';
@@ -233,10 +280,22 @@ export class DockerRuntime implements ContainerRuntime {
           const line = rest.slice(0, nl).trim();
           rest = rest.slice(nl + 1);
           if (!line) continue;
-          const e = JSON.parse(line) as { Action?: string; id?: string; Actor?: { ID: string; Attributes?: Record<string, string> }; timeNano?: number };
+          const e = JSON.parse(line) as {
+            Action?: string;
+            id?: string;
+            Actor?: { ID: string; Attributes?: Record<string, string> };
+            timeNano?: number;
+          };
           const action = (e.Action ?? '').split(':')[0];
-          const type = (['start', 'die', 'oom', 'stop', 'destroy'] as const).find((t) => t === action) ?? (action === 'health_status' ? 'health' : 'other');
-          yield { type, containerId: e.Actor?.ID ?? e.id ?? '', slotId: e.Actor?.Attributes?.[LABELS.slot], atMs: e.timeNano ? Math.floor(e.timeNano / 1e6) : Date.now() };
+          const type =
+            (['start', 'die', 'oom', 'stop', 'destroy'] as const).find((t) => t === action) ??
+            (action === 'health_status' ? 'health' : 'other');
+          yield {
+            type,
+            containerId: e.Actor?.ID ?? e.id ?? '',
+            slotId: e.Actor?.Attributes?.[LABELS.slot],
+            atMs: e.timeNano ? Math.floor(e.timeNano / 1e6) : Date.now(),
+          };
         }
       }
     } catch (e) {
@@ -248,7 +307,10 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   async list(): Promise<LabelledContainer[]> {
-    const list = await this.docker.listContainers({ all: true, filters: JSON.stringify({ label: [`${LABELS.node}=${this.nodeId}`] }) });
+    const list = await this.docker.listContainers({
+      all: true,
+      filters: JSON.stringify({ label: [`${LABELS.node}=${this.nodeId}`] }),
+    });
     const out: LabelledContainer[] = [];
     for (const c of list) {
       let hostConfig: Docker.HostConfig | undefined;
@@ -257,13 +319,23 @@ export class DockerRuntime implements ContainerRuntime {
       } catch {
         continue; // removed meanwhile
       }
-      out.push({ containerId: c.Id, labels: c.Labels, state: c.State as ContainerRunState, createdAtMs: c.Created * 1000, handle: this.handleFrom(c.Id, c.Labels, hostConfig, c.Created * 1000) });
+      out.push({
+        containerId: c.Id,
+        labels: c.Labels,
+        state: c.State as ContainerRunState,
+        createdAtMs: c.Created * 1000,
+        handle: this.handleFrom(c.Id, c.Labels, hostConfig, c.Created * 1000),
+      });
     }
     return out;
   }
 
-  async listSlotNetworks(): Promise<{ networkId: string; slotId: string; createdAtMs: number; containers: number }[]> {
-    const nets = await this.docker.listNetworks({ filters: JSON.stringify({ label: [`${LABELS.node}=${this.nodeId}`] }) });
+  async listSlotNetworks(): Promise<
+    { networkId: string; slotId: string; createdAtMs: number; containers: number }[]
+  > {
+    const nets = await this.docker.listNetworks({
+      filters: JSON.stringify({ label: [`${LABELS.node}=${this.nodeId}`] }),
+    });
     const out = [];
     for (const n of nets) {
       const full = await this.docker
@@ -271,7 +343,12 @@ export class DockerRuntime implements ContainerRuntime {
         .inspect()
         .catch(() => undefined);
       if (!full) continue;
-      out.push({ networkId: n.Id, slotId: n.Labels?.[LABELS.slot] ?? '', createdAtMs: Date.parse(n.Created ?? '') || 0, containers: Object.keys(full.Containers ?? {}).length });
+      out.push({
+        networkId: n.Id,
+        slotId: n.Labels?.[LABELS.slot] ?? '',
+        createdAtMs: Date.parse(n.Created ?? '') || 0,
+        containers: Object.keys(full.Containers ?? {}).length,
+      });
     }
     return out;
   }
@@ -292,9 +369,22 @@ export class DockerRuntime implements ContainerRuntime {
     };
   }
 
-  private handleFrom(containerId: string, l: Record<string, string>, hc: Docker.HostConfig | undefined, createdAtMs: number): ContainerHandle | undefined {
+  private handleFrom(
+    containerId: string,
+    l: Record<string, string>,
+    hc: Docker.HostConfig | undefined,
+    createdAtMs: number,
+  ): ContainerHandle | undefined {
     try {
-      const required = [LABELS.node, LABELS.slot, LABELS.customer, LABELS.deployment, LABELS.agentType, LABELS.ports, LABELS.containerPorts];
+      const required = [
+        LABELS.node,
+        LABELS.slot,
+        LABELS.customer,
+        LABELS.deployment,
+        LABELS.agentType,
+        LABELS.ports,
+        LABELS.containerPorts,
+      ];
       if (required.some((k) => !l[k])) return undefined;
       return {
         containerId,
@@ -308,7 +398,11 @@ export class DockerRuntime implements ContainerRuntime {
         published: JSON.parse(l[LABELS.ports]),
         containerPorts: JSON.parse(l[LABELS.containerPorts]),
         health: l[LABELS.health] ? JSON.parse(l[LABELS.health]) : undefined,
-        resources: { memoryBytes: hc?.Memory ?? 0, nanoCpus: hc?.NanoCpus ?? 0, pidsLimit: hc?.PidsLimit ?? 0 },
+        resources: {
+          memoryBytes: hc?.Memory ?? 0,
+          nanoCpus: hc?.NanoCpus ?? 0,
+          pidsLimit: hc?.PidsLimit ?? 0,
+        },
         createdAtMs,
       };
     } catch {
@@ -324,9 +418,14 @@ export class DockerRuntime implements ContainerRuntime {
     return m ? { uid: Number(m[1]), gid: Number(m[2] ?? m[1]) } : { uid: 0, gid: 0 };
   }
 
-  private async filesArchive(spec: RuntimeStartSpec, owner: { uid: number; gid: number }): Promise<NodeJS.ReadableStream> {
+  private async filesArchive(
+    spec: RuntimeStartSpec,
+    owner: { uid: number; gid: number },
+  ): Promise<NodeJS.ReadableStream> {
     const tar = pack();
     const dirs = new Set<string>();
+    // The data dir itself belongs to the agent's user (a fresh volume root is root's otherwise).
+    tar.entry({ name: './', type: 'directory', mode: 0o750, uid: owner.uid, gid: owner.gid });
     for (const f of spec.files) {
       const parts = f.path.split('/');
       for (let i = 1; i < parts.length; i++) {

@@ -22,7 +22,14 @@ export interface SlotRecord {
   stateSinceMs: number;
   lastProbeAtMs: number;
   /** Probing bookkeeping. */
-  probe: { startedAtMs: number; failures: number; everHealthy: boolean; deploying: boolean; timer?: NodeJS.Timeout; containerIp?: string };
+  probe: {
+    startedAtMs: number;
+    failures: number;
+    everHealthy: boolean;
+    deploying: boolean;
+    timer?: NodeJS.Timeout;
+    containerIp?: string;
+  };
   /** Stopped on purpose (Stop): an exit is not a failure. */
   stoppedByUs: boolean;
   /** Serialises commands on the slot. */

@@ -83,13 +83,25 @@ export class SlotReconciler {
         for await (const ev of this.runtime.events(this.abort.signal)) {
           delay = 500;
           const slotId = ev.slotId ?? this.slotOf(ev.containerId);
-          if (slotId && (ev.type === 'die' || ev.type === 'start' || ev.type === 'oom' || ev.type === 'stop' || ev.type === 'destroy')) {
-            await this.slots.refresh(slotId).catch((e) => this.log.debug('refresh failed', { slot: slotId, error: errorMessage(e) }));
+          if (
+            slotId &&
+            (ev.type === 'die' ||
+              ev.type === 'start' ||
+              ev.type === 'oom' ||
+              ev.type === 'stop' ||
+              ev.type === 'destroy')
+          ) {
+            await this.slots
+              .refresh(slotId)
+              .catch((e) => this.log.debug('refresh failed', { slot: slotId, error: errorMessage(e) }));
           }
         }
       } catch (e) {
         if (this.stopped) return;
-        this.log.warn('Docker event stream broke; reconnecting', { error: errorMessage(e), retryInMs: delay });
+        this.log.warn('Docker event stream broke; reconnecting', {
+          error: errorMessage(e),
+          retryInMs: delay,
+        });
       }
       if (this.stopped) return;
       await sleep(delay, this.abort.signal);
@@ -119,7 +131,9 @@ export class SlotReconciler {
     for (const [slotId, cs] of bySlot) {
       const known = this.slots.slots.get(slotId);
       // One container per slot: the one we know, else the running/newest one; the rest are orphans.
-      const keep = cs.find((c) => c.containerId === known?.handle?.containerId) ?? [...cs].sort((a, b) => rank(b) - rank(a) || b.createdAtMs - a.createdAtMs)[0];
+      const keep =
+        cs.find((c) => c.containerId === known?.handle?.containerId) ??
+        [...cs].sort((a, b) => rank(b) - rank(a) || b.createdAtMs - a.createdAtMs)[0];
       orphans.push(...cs.filter((c) => c !== keep));
       if (known && (known.state === 'creating' || known.handle?.containerId === keep.containerId)) {
         if (known.handle) await this.slots.refresh(slotId).catch(() => undefined);
@@ -130,11 +144,17 @@ export class SlotReconciler {
         continue;
       }
       this.slots.adopt(toRecord(keep), keep.state === 'running' || keep.state === 'restarting');
-      this.log.info('adopted container', { slot: slotId, deployment: keep.handle!.deploymentId, container: keep.containerId.slice(0, 12), state: keep.state });
+      this.log.info('adopted container', {
+        slot: slotId,
+        deployment: keep.handle!.deploymentId,
+        container: keep.containerId.slice(0, 12),
+        state: keep.state,
+      });
     }
     // Slots whose container vanished behind our back.
     for (const rec of this.slots.slots.values()) {
-      if (rec.handle && !found.some((c) => c.containerId === rec.handle!.containerId)) await this.slots.refresh(rec.slotId).catch(() => undefined);
+      if (rec.handle && !found.some((c) => c.containerId === rec.handle!.containerId))
+        await this.slots.refresh(rec.slotId).catch(() => undefined);
     }
     this.slots.synced = true; // garbage collection only from here on
     this.slots.updateMetrics();
@@ -147,15 +167,24 @@ export class SlotReconciler {
       if (now - o.createdAtMs < this.opts.reapGraceMs) continue;
       if ([...this.slots.slots.values()].some((r) => r.handle?.containerId === o.containerId)) continue;
       this.metrics.reaped.inc({ kind: 'container', dry_run: String(this.opts.reapDryRun) });
-      this.log.warn(this.opts.reapDryRun ? 'would reap orphan container (dry run)' : 'reaping orphan container', { container: o.containerId.slice(0, 12), slot: o.labels['berth.slot'] });
-      if (!this.opts.reapDryRun) await this.runtime.removeContainer(o.containerId).catch((e) => this.log.warn('reap failed', { error: errorMessage(e) }));
+      this.log.warn(
+        this.opts.reapDryRun ? 'would reap orphan container (dry run)' : 'reaping orphan container',
+        { container: o.containerId.slice(0, 12), slot: o.labels['berth.slot'] },
+      );
+      if (!this.opts.reapDryRun)
+        await this.runtime
+          .removeContainer(o.containerId)
+          .catch((e) => this.log.warn('reap failed', { error: errorMessage(e) }));
     }
     for (const n of await this.runtime.listSlotNetworks()) {
       if (n.containers > 0 || now - n.createdAtMs < this.opts.reapGraceMs) continue;
       const rec = this.slots.slots.get(n.slotId);
       if (rec && (rec.handle || rec.state === 'creating')) continue;
       this.metrics.reaped.inc({ kind: 'network', dry_run: String(this.opts.reapDryRun) });
-      this.log.info(this.opts.reapDryRun ? 'would remove unused slot network (dry run)' : 'removing unused slot network', { slot: n.slotId });
+      this.log.info(
+        this.opts.reapDryRun ? 'would remove unused slot network (dry run)' : 'removing unused slot network',
+        { slot: n.slotId },
+      );
       if (!this.opts.reapDryRun) await this.runtime.removeNetwork(n.networkId).catch(() => undefined);
     }
   }
@@ -176,7 +205,9 @@ function toRecord(c: LabelledContainer): SlotRecord {
     agentVersion: h.agentVersion,
     image: c.labels['berth.image'] ?? '',
     state: running ? 'starting' : 'stopped',
-    message: running ? 'adopted after a daemon restart; probing' : `adopted after a daemon restart; container ${c.state}`,
+    message: running
+      ? 'adopted after a daemon restart; probing'
+      : `adopted after a daemon restart; container ${c.state}`,
     ports: h.published,
     containerPorts: h.containerPorts,
     health: h.health,

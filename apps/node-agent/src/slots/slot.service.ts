@@ -16,7 +16,7 @@ import { httpProbe } from '../health/http-probe';
 import { errorMessage, Logger } from '../logger';
 import { NodeMetrics } from '../metrics/node-metrics';
 import { PortPool } from '../ports/port-pool';
-import { ContainerRuntime, LogChunk, LogOptions } from '../runtime/container-runtime';
+import { ContainerRuntime, LogChunk, LogOptions, names } from '../runtime/container-runtime';
 import { holdsResources, SlotRecord } from './slot-record';
 
 export interface DeployProgress {
@@ -125,7 +125,14 @@ export class SlotService {
   capacity(): Capacity {
     let mem = 0;
     let cpu = 0;
-    const byState: Record<string, number> = { creating: 0, starting: 0, healthy: 0, unhealthy: 0, stopped: 0, failed: 0 };
+    const byState: Record<string, number> = {
+      creating: 0,
+      starting: 0,
+      healthy: 0,
+      unhealthy: 0,
+      stopped: 0,
+      failed: 0,
+    };
     for (const r of this.slots.values()) {
       byState[r.state] = (byState[r.state] ?? 0) + 1;
       if (holdsResources(r)) {
@@ -134,8 +141,10 @@ export class SlotService {
       }
     }
     return {
-      allocatableMemoryBytes: this.opts.allocatableMemoryBytes ?? Math.max(0, this.hostMemoryBytes - this.opts.reserveMemoryBytes),
-      allocatableNanoCpus: this.opts.allocatableNanoCpus ?? Math.max(0, this.hostNanoCpus - this.opts.reserveNanoCpus),
+      allocatableMemoryBytes:
+        this.opts.allocatableMemoryBytes ?? Math.max(0, this.hostMemoryBytes - this.opts.reserveMemoryBytes),
+      allocatableNanoCpus:
+        this.opts.allocatableNanoCpus ?? Math.max(0, this.hostNanoCpus - this.opts.reserveNanoCpus),
       allocatedMemoryBytes: mem,
       allocatedNanoCpus: cpu,
       slotsByState: byState,
@@ -170,7 +179,8 @@ export class SlotService {
   private requireReady(): void {
     if (this.stopped) throw new UnavailableError('node daemon is shutting down');
     if (!this.dockerUp) throw new UnavailableError('Docker engine is not reachable; retry later');
-    if (!this.synced) throw new UnavailableError('node daemon is still adopting its containers; retry shortly');
+    if (!this.synced)
+      throw new UnavailableError('node daemon is still adopting its containers; retry shortly');
   }
 
   /**
@@ -182,7 +192,8 @@ export class SlotService {
     this.requireReady();
     const known = this.trackers.get(spec.deploymentId);
     if (known) {
-      if (known.slotId !== spec.slotId) throw new InvalidArgumentError(`deployment ${spec.deploymentId} belongs to slot ${known.slotId}`);
+      if (known.slotId !== spec.slotId)
+        throw new InvalidArgumentError(`deployment ${spec.deploymentId} belongs to slot ${known.slotId}`);
       return known;
     }
     const current = this.slots.get(spec.slotId);
@@ -193,19 +204,32 @@ export class SlotService {
       this.followExisting(t, current);
       return t;
     }
-    if (current && current.state === 'creating') throw new FailedPreconditionError(`slot ${spec.slotId} is being deployed (deployment ${current.deploymentId}); retry when it ends`);
+    if (current && current.state === 'creating')
+      throw new FailedPreconditionError(
+        `slot ${spec.slotId} is being deployed (deployment ${current.deploymentId}); retry when it ends`,
+      );
     const replacing = current && holdsResources(current) ? current : undefined;
-    if (replacing && !replace) throw new FailedPreconditionError(`slot ${spec.slotId} runs deployment ${replacing.deploymentId}; send replace=true to replace it`);
+    if (replacing && !replace)
+      throw new FailedPreconditionError(
+        `slot ${spec.slotId} runs deployment ${replacing.deploymentId}; send replace=true to replace it`,
+      );
 
     const cap = this.capacity();
     const freedMem = replacing?.resources.memoryBytes ?? 0;
     const freedCpu = replacing?.resources.nanoCpus ?? 0;
     if (cap.allocatedMemoryBytes - freedMem + spec.resources.memoryBytes > cap.allocatableMemoryBytes)
-      throw new CapacityExhaustedError(`not enough memory on node ${this.opts.nodeId}: ${spec.resources.memoryBytes} bytes asked, ${cap.allocatableMemoryBytes - cap.allocatedMemoryBytes + freedMem} free`);
+      throw new CapacityExhaustedError(
+        `not enough memory on node ${this.opts.nodeId}: ${spec.resources.memoryBytes} bytes asked, ${cap.allocatableMemoryBytes - cap.allocatedMemoryBytes + freedMem} free`,
+      );
     if (cap.allocatedNanoCpus - freedCpu + spec.resources.nanoCpus > cap.allocatableNanoCpus)
-      throw new CapacityExhaustedError(`not enough CPU on node ${this.opts.nodeId}: ${spec.resources.nanoCpus / 1e9} asked, ${(cap.allocatableNanoCpus - cap.allocatedNanoCpus + freedCpu) / 1e9} free`);
+      throw new CapacityExhaustedError(
+        `not enough CPU on node ${this.opts.nodeId}: ${spec.resources.nanoCpus / 1e9} asked, ${(cap.allocatableNanoCpus - cap.allocatedNanoCpus + freedCpu) / 1e9} free`,
+      );
     const publishCount = spec.ports.filter((p) => p.publish).length;
-    if (publishCount > this.pool.free) throw new CapacityExhaustedError(`port pool exhausted: ${publishCount} port(s) needed, ${this.pool.free} free`);
+    if (publishCount > this.pool.free)
+      throw new CapacityExhaustedError(
+        `port pool exhausted: ${publishCount} port(s) needed, ${this.pool.free} free`,
+      );
 
     const now = Date.now();
     const rec: SlotRecord = {
@@ -234,12 +258,23 @@ export class SlotService {
     this.slots.set(spec.slotId, rec);
     this.emitState(rec, replacing?.state ?? 'creating');
     this.progress(tracker, rec, 'accepted', `deployment ${spec.deploymentId} accepted`);
-    this.log.info('deploy accepted', { slot: spec.slotId, deployment: spec.deploymentId, agentType: spec.agentTypeId, image: spec.image, replacing: replacing?.deploymentId });
+    this.log.info('deploy accepted', {
+      slot: spec.slotId,
+      deployment: spec.deploymentId,
+      agentType: spec.agentTypeId,
+      image: spec.image,
+      replacing: replacing?.deploymentId,
+    });
     void this.runDeploy(spec, rec, tracker, replacing);
     return tracker;
   }
 
-  private async runDeploy(spec: SlotDeploySpec, rec: SlotRecord, tracker: DeploymentTracker, replacing?: SlotRecord): Promise<void> {
+  private async runDeploy(
+    spec: SlotDeploySpec,
+    rec: SlotRecord,
+    tracker: DeploymentTracker,
+    replacing?: SlotRecord,
+  ): Promise<void> {
     const timer = this.metrics.deployDuration.startTimer();
     let ports: number[] = [];
     try {
@@ -247,12 +282,27 @@ export class SlotService {
         this.stopProbing(replacing);
         if (replacing.handle) await this.runtime.destroy(replacing.handle);
         this.pool.releaseOwner(replacing.deploymentId);
-        this.progress(tracker, rec, 'replaced', `previous deployment ${replacing.deploymentId} removed (its data volume is kept)`);
+        this.progress(
+          tracker,
+          rec,
+          'replaced',
+          `previous deployment ${replacing.deploymentId} removed (its data volume is kept)`,
+        );
       }
       const published = spec.ports.filter((p) => p.publish);
       ports = await this.pool.allocate(published.length, spec.deploymentId);
-      rec.ports = published.map((p, i): SlotPortBinding => ({ name: p.name, containerPort: p.containerPort, hostIp: this.opts.publishIp, hostPort: ports[i] }));
-      this.progress(tracker, rec, 'ports_allocated', rec.ports.map((b) => `${b.name}=${b.hostIp}:${b.hostPort}`).join(', ') || 'no published ports');
+      rec.ports = published.map((p, i): SlotPortBinding => ({
+        name: p.name,
+        containerPort: p.containerPort,
+        hostIp: this.opts.publishIp,
+        hostPort: ports[i],
+      }));
+      this.progress(
+        tracker,
+        rec,
+        'ports_allocated',
+        rec.ports.map((b) => `${b.name}=${b.hostIp}:${b.hostPort}`).join(', ') || 'no published ports',
+      );
       const handle = await this.runtime.start(
         {
           nodeId: this.opts.nodeId,
@@ -281,7 +331,14 @@ export class SlotService {
       );
       rec.handle = { ...handle, image: spec.image };
       this.setState(rec, 'starting', 'container started; waiting for health');
-      this.progress(tracker, rec, 'starting', rec.health ? `probing ${rec.health.path} on ${rec.health.portName}` : 'no health check: running counts as healthy');
+      this.progress(
+        tracker,
+        rec,
+        'starting',
+        rec.health
+          ? `probing ${rec.health.path} on ${rec.health.portName}`
+          : 'no health check: running counts as healthy',
+      );
       this.startProbing(rec, true, tracker);
       const end = await tracker.finished();
       timer({ result: end.state === 'healthy' ? 'healthy' : 'failed' });
@@ -296,11 +353,23 @@ export class SlotService {
   }
 
   private followExisting(t: DeploymentTracker, rec: SlotRecord): void {
-    this.progress(t, rec, 'already_exists', `deployment ${rec.deploymentId} already exists on this node (state ${rec.state})`, rec.state !== 'starting' && rec.state !== 'creating');
+    this.progress(
+      t,
+      rec,
+      'already_exists',
+      `deployment ${rec.deploymentId} already exists on this node (state ${rec.state})`,
+      rec.state !== 'starting' && rec.state !== 'creating',
+    );
     if (t.done) return;
     const onState = (r: SlotRecord) => {
       if (r.slotId !== rec.slotId) return;
-      if (r.state === 'healthy' || r.state === 'failed' || r.state === 'stopped' || r.state === 'unhealthy' || this.slots.get(rec.slotId) !== rec) {
+      if (
+        r.state === 'healthy' ||
+        r.state === 'failed' ||
+        r.state === 'stopped' ||
+        r.state === 'unhealthy' ||
+        this.slots.get(rec.slotId) !== rec
+      ) {
         this.events.off('state', onState);
         this.progress(t, r, r.state, r.message, true);
       }
@@ -308,8 +377,23 @@ export class SlotService {
     this.events.on('state', onState);
   }
 
-  private progress(t: DeploymentTracker, rec: SlotRecord, phase: string, message: string, final = false): void {
-    t.push({ deploymentId: t.deploymentId, slotId: t.slotId, phase, state: rec.state, message, atMs: Date.now(), final, slot: rec });
+  private progress(
+    t: DeploymentTracker,
+    rec: SlotRecord,
+    phase: string,
+    message: string,
+    final = false,
+  ): void {
+    t.push({
+      deploymentId: t.deploymentId,
+      slotId: t.slotId,
+      phase,
+      state: rec.state,
+      message,
+      atMs: Date.now(),
+      final,
+      slot: rec,
+    });
   }
 
   /** Ends a slot as failed: its container and network go, its ports come back; data volumes stay. */
@@ -320,9 +404,14 @@ export class SlotService {
     this.pool.releaseOwner(rec.deploymentId);
     this.setState(rec, 'failed', message);
     try {
-      await this.runtime.destroy(handle ?? { containerId: `berth-${rec.slotId}`, slotId: rec.slotId });
+      await this.runtime.destroy(
+        handle ?? { containerId: names.container(this.opts.nodeId, rec.slotId), slotId: rec.slotId },
+      );
     } catch (e) {
-      this.log.warn('cleanup after failure incomplete; the reaper will retry', { slot: rec.slotId, error: errorMessage(e) });
+      this.log.warn('cleanup after failure incomplete; the reaper will retry', {
+        slot: rec.slotId,
+        error: errorMessage(e),
+      });
     }
   }
 
@@ -332,7 +421,13 @@ export class SlotService {
     if (prev === state) return;
     rec.state = state;
     rec.stateSinceMs = Date.now();
-    this.log.info('slot state', { slot: rec.slotId, deployment: rec.deploymentId, from: prev, to: state, message });
+    this.log.info('slot state', {
+      slot: rec.slotId,
+      deployment: rec.deploymentId,
+      from: prev,
+      to: state,
+      message,
+    });
     this.emitState(rec, prev);
   }
 
@@ -353,7 +448,12 @@ export class SlotService {
       } catch (e) {
         this.log.debug('probe error', { slot: rec.slotId, error: errorMessage(e) });
       }
-      if (this.slots.get(rec.slotId) === rec && !this.stopped && (rec.state === 'starting' || rec.state === 'healthy' || rec.state === 'unhealthy') && rec.handle) {
+      if (
+        this.slots.get(rec.slotId) === rec &&
+        !this.stopped &&
+        (rec.state === 'starting' || rec.state === 'healthy' || rec.state === 'unhealthy') &&
+        rec.handle
+      ) {
         rec.probe.timer = setTimeout(tick, rec.health?.intervalMs ?? 2000);
       }
     };
@@ -370,7 +470,7 @@ export class SlotService {
     if (!handle) return;
     const h = rec.health;
     let ok: boolean;
-    let why = '';
+    let why: string;
     const published = h ? rec.ports.find((p) => p.name === h.portName) : undefined;
     let status: Awaited<ReturnType<ContainerRuntime['inspect']>> | undefined;
     if (!h || !published || rec.probe.failures > 0 || !rec.probe.containerIp) {
@@ -387,8 +487,16 @@ export class SlotService {
       ok = status?.running ?? false;
       why = ok ? 'running' : `container ${status?.state}`;
     } else {
-      const host = published ? (published.hostIp === '0.0.0.0' ? '127.0.0.1' : published.hostIp === '::' ? '::1' : published.hostIp) : rec.probe.containerIp;
-      const port = published ? published.hostPort : rec.containerPorts.find((p) => p.name === h.portName)?.containerPort;
+      const host = published
+        ? published.hostIp === '0.0.0.0'
+          ? '127.0.0.1'
+          : published.hostIp === '::'
+            ? '::1'
+            : published.hostIp
+        : rec.probe.containerIp;
+      const port = published
+        ? published.hostPort
+        : rec.containerPorts.find((p) => p.name === h.portName)?.containerPort;
       if (!host || !port) {
         ok = false;
         why = 'container has no address yet';
@@ -408,7 +516,8 @@ export class SlotService {
       if (tracker && !tracker.done) this.progress(tracker, rec, 'healthy', rec.message, true);
       return;
     }
-    const inStartPeriod = !rec.probe.everHealthy && Date.now() - rec.probe.startedAtMs < (h?.startPeriodMs ?? 0);
+    const inStartPeriod =
+      !rec.probe.everHealthy && Date.now() - rec.probe.startedAtMs < (h?.startPeriodMs ?? 0);
     if (inStartPeriod) {
       if (tracker && !tracker.done) this.progress(tracker, rec, 'probe', `not ready yet (${why})`);
       return;
@@ -417,14 +526,22 @@ export class SlotService {
     const threshold = h?.failureThreshold ?? 3;
     if (rec.probe.failures < threshold) return;
     if (rec.probe.deploying && !rec.probe.everHealthy) {
-      await this.failAndClean(rec, `never became healthy: ${why} after the ${h?.startPeriodMs ?? 0} ms start period and ${threshold} failed probes`);
+      await this.failAndClean(
+        rec,
+        `never became healthy: ${why} after the ${h?.startPeriodMs ?? 0} ms start period and ${threshold} failed probes`,
+      );
       if (tracker && !tracker.done) this.progress(tracker, rec, 'failed', rec.message, true);
       return;
     }
     this.setState(rec, 'unhealthy', `${rec.probe.failures} failed probes (${why})`);
   }
 
-  private async containerExited(rec: SlotRecord, exitCode: number, oom: boolean, tracker?: DeploymentTracker): Promise<void> {
+  private async containerExited(
+    rec: SlotRecord,
+    exitCode: number,
+    oom: boolean,
+    tracker?: DeploymentTracker,
+  ): Promise<void> {
     const why = `container exited with code ${exitCode}${oom ? ' (out of memory)' : ''}`;
     if (rec.stoppedByUs) {
       this.stopProbing(rec);
@@ -466,7 +583,12 @@ export class SlotService {
       return;
     }
     if (status.state === 'restarting') {
-      if (rec.state === 'healthy') this.setState(rec, 'unhealthy', `container restarting (restart ${status.restartCount})${status.oomKilled ? ' after running out of memory' : ''}`);
+      if (rec.state === 'healthy')
+        this.setState(
+          rec,
+          'unhealthy',
+          `container restarting (restart ${status.restartCount})${status.oomKilled ? ' after running out of memory' : ''}`,
+        );
       return;
     }
     if (status.state === 'exited' || status.state === 'dead' || status.state === 'created') {
@@ -487,8 +609,12 @@ export class SlotService {
   private withContainer(slotId: string) {
     this.requireReady();
     const rec = this.get(slotId);
-    if (rec.state === 'creating') throw new FailedPreconditionError(`slot ${slotId} is being deployed; wait for the deploy to end`);
-    if (!rec.handle) throw new FailedPreconditionError(`slot ${slotId} has no container (state ${rec.state}); deploy it again`);
+    if (rec.state === 'creating')
+      throw new FailedPreconditionError(`slot ${slotId} is being deployed; wait for the deploy to end`);
+    if (!rec.handle)
+      throw new FailedPreconditionError(
+        `slot ${slotId} has no container (state ${rec.state}); deploy it again`,
+      );
     return rec;
   }
 
@@ -529,15 +655,35 @@ export class SlotService {
   async updateResources(slotId: string, resources: SlotResources): Promise<SlotRecord> {
     const L = DEPLOY_SPEC_LIMITS;
     const bad: string[] = [];
-    if (!Number.isInteger(resources.memoryBytes) || resources.memoryBytes < L.minMemoryBytes || resources.memoryBytes > L.maxMemoryBytes) bad.push('memoryBytes');
-    if (!Number.isInteger(resources.nanoCpus) || resources.nanoCpus < L.minNanoCpus || resources.nanoCpus > L.maxNanoCpus) bad.push('nanoCpus');
-    if (!Number.isInteger(resources.pidsLimit) || resources.pidsLimit < L.minPidsLimit || resources.pidsLimit > L.maxPidsLimit) bad.push('pidsLimit');
+    if (
+      !Number.isInteger(resources.memoryBytes) ||
+      resources.memoryBytes < L.minMemoryBytes ||
+      resources.memoryBytes > L.maxMemoryBytes
+    )
+      bad.push('memoryBytes');
+    if (
+      !Number.isInteger(resources.nanoCpus) ||
+      resources.nanoCpus < L.minNanoCpus ||
+      resources.nanoCpus > L.maxNanoCpus
+    )
+      bad.push('nanoCpus');
+    if (
+      !Number.isInteger(resources.pidsLimit) ||
+      resources.pidsLimit < L.minPidsLimit ||
+      resources.pidsLimit > L.maxPidsLimit
+    )
+      bad.push('pidsLimit');
     if (bad.length) throw new InvalidArgumentError(`resources out of policy: ${bad.join(', ')}`);
     const rec = this.withContainer(slotId);
     return this.exclusive(rec, async () => {
       const cap = this.capacity();
-      if (cap.allocatedMemoryBytes - rec.resources.memoryBytes + resources.memoryBytes > cap.allocatableMemoryBytes) throw new CapacityExhaustedError('not enough memory on this node for the new limits');
-      if (cap.allocatedNanoCpus - rec.resources.nanoCpus + resources.nanoCpus > cap.allocatableNanoCpus) throw new CapacityExhaustedError('not enough CPU on this node for the new limits');
+      if (
+        cap.allocatedMemoryBytes - rec.resources.memoryBytes + resources.memoryBytes >
+        cap.allocatableMemoryBytes
+      )
+        throw new CapacityExhaustedError('not enough memory on this node for the new limits');
+      if (cap.allocatedNanoCpus - rec.resources.nanoCpus + resources.nanoCpus > cap.allocatableNanoCpus)
+        throw new CapacityExhaustedError('not enough CPU on this node for the new limits');
       await this.runtime.update(rec.handle!, resources);
       rec.resources = { ...resources };
       if (rec.handle) rec.handle.resources = { ...resources };
@@ -554,7 +700,10 @@ export class SlotService {
     if (t && !t.done) await t.finished(); // let an in-flight deploy end (or fail) first
     return this.exclusive(rec, async () => {
       this.stopProbing(rec);
-      await this.runtime.destroy(rec.handle ?? { containerId: `berth-${rec.slotId}`, slotId }, { purgeData });
+      await this.runtime.destroy(
+        rec.handle ?? { containerId: names.container(this.opts.nodeId, rec.slotId), slotId },
+        { purgeData },
+      );
       rec.handle = undefined;
       this.pool.releaseOwner(rec.deploymentId);
       if (this.slots.get(slotId) === rec) this.slots.delete(slotId);

@@ -39,19 +39,31 @@ function forkMany(max) {
     try {
       const c = spawn('/bin/busybox', ['sleep', '600'], { stdio: 'ignore' });
       let failed = false;
-      c.on('error', (e) => { failed = true; });
-      if (!c.pid) { error = 'spawn failed (no pid)'; break; }
+      c.on('error', (e) => {
+        failed = true;
+      });
+      if (!c.pid) {
+        error = 'spawn failed (no pid)';
+        break;
+      }
       children.push(c);
       spawned++;
     } catch (e) {
-      error = String(e && e.code || e);
+      error = String((e && e.code) || e);
       break;
     }
   }
   return { spawned, error };
 }
 
-if (behaviour === 'crash') setTimeout(() => { log('crashing as told'); process.exit(3); }, Number(env.STANDIN_CRASH_AFTER_MS || 500));
+if (behaviour === 'crash')
+  setTimeout(
+    () => {
+      log('crashing as told');
+      process.exit(3);
+    },
+    Number(env.STANDIN_CRASH_AFTER_MS || 500),
+  );
 if (behaviour === 'memory-hog') hog();
 if (behaviour === 'fork-bomb') setTimeout(() => log(`fork bomb: ${JSON.stringify(forkMany(100000))}`), 100);
 
@@ -67,32 +79,52 @@ function json(res, code, body) {
 function handler(port) {
   return (req, res) => {
     const url = new URL(req.url, 'http://x');
-    if (url.pathname === healthPath && port === healthPort) return ready() ? json(res, 200, { ok: true }) : json(res, 503, { ok: false });
+    if (url.pathname === healthPath && port === healthPort)
+      return ready() ? json(res, 200, { ok: true }) : json(res, 503, { ok: false });
     if (url.pathname === '/env') return json(res, 200, process.env);
-    if (url.pathname === '/whoami') return json(res, 200, { uid: process.getuid(), gid: process.getgid(), port, pid: process.pid });
+    if (url.pathname === '/whoami')
+      return json(res, 200, { uid: process.getuid(), gid: process.getgid(), port, pid: process.pid });
     if (url.pathname === '/data') {
       const file = path.join(dataDir, url.searchParams.get('file') || 'standin.txt');
       if (!file.startsWith(dataDir + '/')) return json(res, 400, { error: 'bad file' });
       if (req.method === 'GET') {
-        fs.readFile(file, 'utf8', (err, content) => (err ? json(res, 404, { error: String(err.code) }) : json(res, 200, { content })));
+        fs.readFile(file, 'utf8', (err, content) =>
+          err ? json(res, 404, { error: String(err.code) }) : json(res, 200, { content }),
+        );
         return;
       }
       let body = '';
       req.on('data', (c) => (body += c));
-      req.on('end', () => fs.writeFile(file, body, (err) => (err ? json(res, 500, { error: String(err.code) }) : json(res, 200, { written: body.length }))));
+      req.on('end', () =>
+        fs.writeFile(file, body, (err) =>
+          err ? json(res, 500, { error: String(err.code) }) : json(res, 200, { written: body.length }),
+        ),
+      );
       return;
     }
     if (url.pathname === '/rootfs-write') {
-      try { fs.writeFileSync('/standin-rootfs-probe', 'x'); return json(res, 200, { ok: true }); } catch (e) { return json(res, 200, { ok: false, error: String(e.code) }); }
+      try {
+        fs.writeFileSync('/standin-rootfs-probe', 'x');
+        return json(res, 200, { ok: true });
+      } catch (e) {
+        return json(res, 200, { ok: false, error: String(e.code) });
+      }
     }
-    if (url.pathname === '/hog' && req.method === 'POST') { hog(); return json(res, 202, { hogging: true }); }
-    if (url.pathname === '/fork' && req.method === 'POST') return json(res, 200, forkMany(Number(url.searchParams.get('max') || 1000)));
+    if (url.pathname === '/hog' && req.method === 'POST') {
+      hog();
+      return json(res, 202, { hogging: true });
+    }
+    if (url.pathname === '/fork' && req.method === 'POST')
+      return json(res, 200, forkMany(Number(url.searchParams.get('max') || 1000)));
     if (url.pathname === '/connect') {
       const host = url.searchParams.get('host');
       const p = Number(url.searchParams.get('port'));
       const timeoutMs = Number(url.searchParams.get('timeoutMs') || 2000);
       const s = net.connect({ host, port: p });
-      const done = (body) => { s.destroy(); if (!res.headersSent) json(res, 200, body); };
+      const done = (body) => {
+        s.destroy();
+        if (!res.headersSent) json(res, 200, body);
+      };
       s.setTimeout(timeoutMs, () => done({ ok: false, error: 'timeout' }));
       s.on('connect', () => done({ ok: true }));
       s.on('error', (e) => done({ ok: false, error: String(e.code || e.message) }));
@@ -103,6 +135,13 @@ function handler(port) {
 }
 
 for (const p of ports) {
-  http.createServer(handler(p)).listen(p, '0.0.0.0', () => log(`listening on ${p} (health ${healthPath} on ${healthPort}, behaviour ${behaviour})`));
+  http
+    .createServer(handler(p))
+    .listen(p, '0.0.0.0', () =>
+      log(`listening on ${p} (health ${healthPath} on ${healthPort}, behaviour ${behaviour})`),
+    );
 }
-process.on('SIGTERM', () => { log('SIGTERM, exiting'); process.exit(0); });
+process.on('SIGTERM', () => {
+  log('SIGTERM, exiting');
+  process.exit(0);
+});
