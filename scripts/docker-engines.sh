@@ -2,7 +2,9 @@
 # Starts the Docker engines the tests (and a single-machine install) need, if they are not running:
 #   - the default engine on /var/run/docker.sock
 #   - with --second: a second engine on /var/run/berth-docker2.sock with its own data root,
-#     exec root, pidfile and bridge (br-berth2, 172.31.250.1/24), standing in for a second host.
+#     exec root, pidfile and bridge (br-berth2, 10.230.0.1/24), standing in for a second host.
+# Each slot gets its own bridge network; Docker's default pools allow about 30, so the engines
+# started here get small (/28) subnets from pools of their own (10.210/16 and 10.220/16).
 # Idempotent; waits for each socket; exits non-zero when an engine does not come up.
 set -euo pipefail
 
@@ -23,7 +25,7 @@ fi
 
 if ! docker -H unix:///var/run/docker.sock version >/dev/null 2>&1; then
   echo "starting dockerd (default engine)"
-  nohup dockerd >/var/log/berth-dockerd.log 2>&1 &
+  nohup dockerd --default-address-pool base=10.210.0.0/16,size=28 >/var/log/berth-dockerd.log 2>&1 &
   wait_for /var/run/docker.sock /var/log/berth-dockerd.log
 fi
 
@@ -33,12 +35,13 @@ if [ "${1:-}" = "--second" ]; then
     echo "starting dockerd (second engine)"
     if ! ip link show br-berth2 >/dev/null 2>&1; then
       ip link add br-berth2 type bridge
-      ip addr add 172.31.250.1/24 dev br-berth2
+      ip addr add 10.230.0.1/24 dev br-berth2
       ip link set br-berth2 up
     fi
     mkdir -p /var/lib/berth-docker2 /var/run/berth-docker2
     nohup dockerd --host "unix://$sock" --data-root /var/lib/berth-docker2 --exec-root /var/run/berth-docker2 \
-      --pidfile /var/run/berth-docker2.pid --bridge br-berth2 >/var/log/berth-dockerd2.log 2>&1 &
+      --pidfile /var/run/berth-docker2.pid --bridge br-berth2 \
+      --default-address-pool base=10.220.0.0/16,size=28 >/var/log/berth-dockerd2.log 2>&1 &
     wait_for "$sock" /var/log/berth-dockerd2.log
   fi
 fi
