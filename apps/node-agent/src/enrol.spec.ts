@@ -3,7 +3,8 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fetchServerCertificate } from '@berth/proto';
-import { enrolOnBoot, enrolWithCoordinator, EnrolmentError, hasStoredToken, tokenFile } from './enrol';
+import { loadNodeConfig } from './config';
+import { enrolIfConfigured, enrolOnBoot, enrolWithCoordinator, EnrolmentError, hasStoredToken, storeToken, tokenFile } from './enrol';
 
 async function freePort(): Promise<number> {
   const s = net.createServer();
@@ -82,5 +83,40 @@ describe('enrolOnBoot', () => {
     const fetchImpl = (async () => json(400, { error: 'invalid request', fields: { tls_fingerprint_sha256: ['does not match'] } })) as unknown as typeof fetch;
     await expect(enrolOnBoot({ coordinatorUrl: 'http://c', joinToken: 't', name: 'host-a', stateDir: dir, listen: `127.0.0.1:${port}`, fetchImpl })).rejects.toThrow(/tls_fingerprint_sha256/);
     expect(hasStoredToken(dir)).toBe(false);
+  });
+});
+
+describe('enrolIfConfigured (the daemon main)', () => {
+  let dir: string;
+  beforeEach(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-enrol-'))));
+  afterEach(() => {
+    jest.restoreAllMocks();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+  const cfg = (port: number, extra: Record<string, string> = {}) => loadNodeConfig({ BERTH_NODE_ID: 'host-a', BERTH_NODE_LISTEN: `127.0.0.1:${port}`, BERTH_NODE_STATE_DIR: dir, ...extra });
+
+  it('enrols on first start when both variables are set, and not again once a token is stored', async () => {
+    const port = await freePort();
+    const f = jest.spyOn(globalThis, 'fetch').mockImplementation((async () => json(201, { node_id: 'n-9', node_token: 'z'.repeat(40) })) as unknown as typeof fetch);
+    const env = { BERTH_COORDINATOR_URL: 'http://coord:8080', BERTH_JOIN_TOKEN: 'bjt_abcdefgh' };
+    await enrolIfConfigured(cfg(port), env, () => undefined);
+    expect(f).toHaveBeenCalledTimes(1);
+    expect(fs.readFileSync(tokenFile(dir), 'utf8').trim()).toBe('z'.repeat(40));
+    await enrolIfConfigured(cfg(port), env, () => undefined);
+    expect(f).toHaveBeenCalledTimes(1);
+  });
+
+  it('does nothing without both variables or with BERTH_NODE_TOKEN, and names a bad variable', async () => {
+    const f = jest.spyOn(globalThis, 'fetch');
+    const said: string[] = [];
+    await enrolIfConfigured(cfg(7443), {}, (m) => said.push(m));
+    await enrolIfConfigured(cfg(7443), { BERTH_JOIN_TOKEN: 'bjt_abcdefgh' }, (m) => said.push(m));
+    await enrolIfConfigured(cfg(7443, { BERTH_NODE_TOKEN: 'x'.repeat(20) }), { BERTH_COORDINATOR_URL: 'http://c', BERTH_JOIN_TOKEN: 'bjt_abcdefgh' }, (m) => said.push(m));
+    expect(f).not.toHaveBeenCalled();
+    expect(said).toEqual([expect.stringMatching(/needs both/)]);
+    await expect(enrolIfConfigured(cfg(7443), { BERTH_COORDINATOR_URL: 'ftp://x', BERTH_JOIN_TOKEN: 'bjt_abcdefgh' })).rejects.toThrow(/BERTH_COORDINATOR_URL/);
+    storeToken(dir, 'y'.repeat(20));
+    await enrolIfConfigured(cfg(7443), { BERTH_COORDINATOR_URL: 'http://c', BERTH_JOIN_TOKEN: 'bjt_abcdefgh' });
+    expect(f).not.toHaveBeenCalled();
   });
 });

@@ -1,6 +1,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tls from 'node:tls';
+import { z } from 'zod';
+import { loadConfig } from '@berth/config';
+import type { NodeConfig } from './config';
 import { loadOrCreateTls } from './grpc/tls';
 
 /**
@@ -173,4 +176,46 @@ function splitHostPort(address: string): [string, number] {
   const m = /^\[?([^\]]+?)\]?:(\d+)$/.exec(address);
   if (!m) throw new Error(`address must be host:port, got ${address}`);
   return [m[1], Number(m[2])];
+}
+
+/** The variables that turn enrolment on, checked like the rest of the daemon's config. */
+export const enrolConfigSchema = z.object({
+  BERTH_COORDINATOR_URL: z.url({ protocol: /^https?$/, error: 'must be the http(s) URL of the coordinator' }).optional(),
+  BERTH_JOIN_TOKEN: z.string().min(8, 'must be the join token an admin created').optional(),
+  /** host:port the coordinator reaches this daemon at, when it is not BERTH_NODE_LISTEN (e.g. listening on 0.0.0.0). */
+  BERTH_NODE_ADVERTISE_ADDRESS: z
+    .string()
+    .regex(/^(\[[0-9a-fA-F:]+\]|[\w.-]+):\d{1,5}$/, 'must be host:port, e.g. 10.0.0.5:7443')
+    .optional(),
+});
+
+/**
+ * For main.ts, before startNodeAgent: when BERTH_COORDINATOR_URL and BERTH_JOIN_TOKEN are set, no
+ * BERTH_NODE_TOKEN is given and no token is stored yet, enrols and stores the token. Otherwise
+ * does nothing. Throws (with the coordinator's reason) when enrolment is refused.
+ */
+export async function enrolIfConfigured(config: NodeConfig, env: NodeJS.ProcessEnv = process.env, log: (msg: string) => void = (m) => process.stderr.write(`${m}\n`)): Promise<void> {
+  const e = loadConfig(enrolConfigSchema, env);
+  if (!e.BERTH_COORDINATOR_URL || !e.BERTH_JOIN_TOKEN) {
+    if (e.BERTH_COORDINATOR_URL || e.BERTH_JOIN_TOKEN) log('enrolment needs both BERTH_COORDINATOR_URL and BERTH_JOIN_TOKEN; not enrolling');
+    return;
+  }
+  if (config.BERTH_NODE_TOKEN || hasStoredToken(config.BERTH_NODE_STATE_DIR)) return;
+  const listen = config.BERTH_NODE_LISTEN;
+  if (/:0$/.test(listen)) throw new Error('enrolment needs a fixed BERTH_NODE_LISTEN port (the coordinator stores the address)');
+  if (!e.BERTH_NODE_ADVERTISE_ADDRESS && /^(0\.0\.0\.0|\[?::\]?):/.test(listen)) {
+    log(`BERTH_NODE_LISTEN is ${listen}: telling the coordinator 127.0.0.1; set BERTH_NODE_ADVERTISE_ADDRESS to the address it can reach`);
+  }
+  const nodeId = await enrolOnBoot({
+    coordinatorUrl: e.BERTH_COORDINATOR_URL,
+    joinToken: e.BERTH_JOIN_TOKEN,
+    name: config.BERTH_NODE_ID,
+    stateDir: config.BERTH_NODE_STATE_DIR,
+    listen: listen.replace(/^\[(.*)\]:/, '$1:'),
+    advertise: e.BERTH_NODE_ADVERTISE_ADDRESS,
+    tlsCertPath: config.BERTH_NODE_TLS_CERT,
+    tlsKeyPath: config.BERTH_NODE_TLS_KEY,
+    portRange: config.BERTH_NODE_PORT_RANGE,
+  });
+  if (nodeId) log(`enrolled with ${e.BERTH_COORDINATOR_URL} as node ${nodeId}; node token stored in ${tokenFile(config.BERTH_NODE_STATE_DIR)}`);
 }

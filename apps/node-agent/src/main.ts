@@ -1,4 +1,5 @@
 import { loadNodeConfig } from './config';
+import { enrolIfConfigured } from './enrol';
 import { startNodeAgent } from './node-agent';
 
 /** `npm run start:node`: config checked once at boot, then the daemon; SIGTERM/SIGINT stop it gracefully. */
@@ -10,6 +11,7 @@ async function main(): Promise<void> {
     process.stderr.write(`${(e as Error).message}\n`);
     process.exit(78); // EX_CONFIG
   }
+  await enrolIfConfigured(config); // BERTH_COORDINATOR_URL + BERTH_JOIN_TOKEN, first start only (apps/node-agent/src/enrol.ts)
   const agent = await startNodeAgent(config);
   const shutdown = async (signal: string) => {
     process.stderr.write(`received ${signal}, stopping (slots keep running)\n`);
