@@ -159,7 +159,18 @@ export async function startNodeAgent(config: NodeConfig, opts: StartOptions = {}
     async stop() {
       reconciler.stop();
       slots.shutdown();
-      await new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
+      // Streams (WatchEvents, followed logs) never end on their own: give calls in flight a
+      // moment to finish, then cut what is left.
+      await new Promise<void>((resolve) => {
+        const force = setTimeout(() => {
+          server.forceShutdown();
+          resolve();
+        }, 2000);
+        server.tryShutdown(() => {
+          clearTimeout(force);
+          resolve();
+        });
+      });
       server.forceShutdown();
       await new Promise<void>((resolve) => metricsServer.close(() => resolve()));
       metricsServer.closeAllConnections?.();
