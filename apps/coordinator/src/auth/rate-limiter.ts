@@ -1,6 +1,6 @@
 /**
  * Fixed-window counters in memory, per key (IP, account). One coordinator process holds
- * them; a restart resets them (documented in docs/adr/0006-accounts-and-auth.md).
+ * them; a restart resets them (documented in docs/adr/0008-accounts-and-auth.md).
  */
 export class RateLimiter {
   private readonly windows = new Map<string, { count: number; resetAt: number }>();
