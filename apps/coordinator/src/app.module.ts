@@ -15,6 +15,8 @@ import { CATALOGUE, catalogueFactory } from './registry/registry.service';
 import { SecretsModule } from './secrets/secrets.module';
 import { SecretsService } from './secrets/secrets.service';
 import { SlotsModule } from './slots/slots.module';
+import { NodesModule } from './nodes/nodes.module';
+import { DeploymentsModule } from './deployments/deployments.module';
 
 @Module({})
 class CoreModule {}
@@ -51,6 +53,8 @@ export class AppModule {
         MarketplaceModule,
         AccountsModule,
         SlotsModule,
+        NodesModule,
+        DeploymentsModule,
         AdminModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: DomainErrorFilter }],

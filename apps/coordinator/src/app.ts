@@ -9,6 +9,7 @@ import { loadCoordinatorConfig, type CoordinatorConfig } from './config/config.s
 import { openDatabase, pgliteDirFor, type Database } from './database/database';
 import { migrate } from './database/migrator';
 import { MetricsService } from './metrics/metrics.service';
+import { DeploymentRunner } from './deployments/deployment-runner';
 import { RegistryModule } from './registry/registry.module';
 import { RegistryService } from './registry/registry.service';
 import { loadMasterKey } from './secrets/master-key';
@@ -66,6 +67,8 @@ export async function createApp(opts: CreateAppOptions = {}): Promise<Coordinato
     SwaggerModule.setup('api/docs', app, () => doc, { jsonDocumentUrl: 'api/docs/openapi.json' });
     await app.init();
     await app.select(RegistryModule).get(RegistryService).sync();
+    // Deployments a previous run left unfinished go on from where the database says they are.
+    await app.get(DeploymentRunner).resume();
     return {
       app,
       config,

@@ -1,15 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { createConfigAjv } from '@berth/catalog';
 import { ConflictError, InvalidArgumentError, NotFoundError, RateLimitedError, UnauthenticatedError, type FieldErrors } from '@berth/domain';
 import { AuditRepository } from '../audit/audit.repository';
 import { AuthRepository } from '../auth/auth.repository';
 import { RateLimiter } from '../auth/rate-limiter';
 import { newToken } from '../auth/tokens';
 import { CONFIG, type CoordinatorConfig } from '../config/config.schema';
-import { RegistryService } from '../registry/registry.service';
+import { DeploymentsService, deploymentView } from '../deployments/deployments.service';
 import { maskHint, SecretsService, secretAad, type SecretKind } from '../secrets/secrets.service';
-import { missingAddons, PLAN, slotResources } from '../slots/plan';
+import { slotResources } from '../slots/plan';
+import { SelectionValidator } from '../slots/selection';
 import { SlotsService } from '../slots/slots.service';
 import { slotView } from '../slots/slots.view';
 import { AccountsRepository, type CustomerRecord } from './accounts.repository';
@@ -20,12 +20,11 @@ const customerView = (c: CustomerRecord) => ({ ...c, custom_config: c.custom_con
 
 @Injectable()
 export class AccountsService {
-  private readonly ajv = createConfigAjv();
-
   constructor(
     private readonly accounts: AccountsRepository,
     private readonly auth: AuthRepository,
-    private readonly registry: RegistryService,
+    private readonly selection: SelectionValidator,
+    private readonly deployments: DeploymentsService,
     private readonly secrets: SecretsService,
     private readonly slots: SlotsService,
     private readonly limiter: RateLimiter,
@@ -47,36 +46,9 @@ export class AccountsService {
     const add = (k: string, m: string) => (fields[k] ??= []).push(m);
     for (const p of passwordProblems(dto.password, dto.email)) add('password', p);
 
-    const agent = await this.registry.findAgentType(dto.agent_type_id);
-    const provider = await this.registry.findProvider(dto.llm_provider_id);
-    if (!agent) add('agent_type_id', `unknown agent type '${dto.agent_type_id}'`);
-    else if (!agent.is_active) add('agent_type_id', `agent type '${agent.id}' is not available`);
-    if (!provider) add('llm_provider_id', `unknown LLM provider '${dto.llm_provider_id}'`);
-    else if (!provider.is_active) add('llm_provider_id', `LLM provider '${provider.id}' is not available`);
-    if (agent && provider && !agent.manifest.llm_providers?.[provider.id]) {
-      const supported = Object.keys(agent.manifest.llm_providers ?? {}).join(', ');
-      add('llm_provider_id', `${agent.name} does not support ${provider.name} (supported: ${supported})`);
-    }
-    if (provider) {
-      if (!new RegExp(provider.key_pattern).test(dto.llm_api_key)) add('llm_api_key', `does not look like a ${provider.name} key (${provider.key_hint})`);
-      if (provider.requires_base_url && !dto.llm_base_url) add('llm_base_url', `is required for ${provider.name}`);
-    }
-    if (dto.telegram_bot_token && agent && !agent.manifest.telegram_env) add('telegram_bot_token', `${agent.name} has no Telegram channel`);
-    if (agent) {
-      const validate = this.ajv.compile(agent.manifest.config_schema ?? {});
-      if (!validate(dto.config)) {
-        for (const e of validate.errors ?? []) {
-          const extra = e.params && 'additionalProperty' in e.params ? ` '${String(e.params.additionalProperty)}'` : '';
-          add(`config${e.instancePath.replace(/\//g, '.')}`, `${e.message ?? 'is invalid'}${extra}`);
-        }
-      }
-      const missing = missingAddons(agent, dto.addons);
-      for (const m of missing) {
-        const a = PLAN.addons[m];
-        add('addons', `${agent.name} needs ${agent.min_memory} memory / ${agent.min_cpu} CPU; add the '${m}' add-on (${a.description}, +$${a.monthly_price_usd}/month)`);
-      }
-    }
-    if (Object.keys(fields).length) throw new InvalidArgumentError('invalid signup', fields);
+    const checked = await this.selection.check(dto, fields);
+    if (Object.keys(fields).length || !checked) throw new InvalidArgumentError('invalid signup', fields);
+    const { agent, provider } = checked;
 
     // Not a validation failure: answered 409 (the transaction catches a race as well).
     if (await this.accounts.emailExists(dto.email)) {
@@ -87,7 +59,7 @@ export class AccountsService {
     const slotId = randomUUID();
     const secrets: { kind: SecretKind; plaintext: string }[] = [{ kind: 'llm_key', plaintext: dto.llm_api_key }];
     if (dto.telegram_bot_token) secrets.push({ kind: 'telegram_token', plaintext: dto.telegram_bot_token });
-    if (agent!.manifest.env_vars?.some((v) => v.endsWith('GATEWAY_TOKEN'))) secrets.push({ kind: 'gateway_token', plaintext: SecretsService.newGatewayToken() });
+    if (agent.manifest.env_vars?.some((v) => v.endsWith('GATEWAY_TOKEN'))) secrets.push({ kind: 'gateway_token', plaintext: SecretsService.newGatewayToken() });
     const token = newToken();
     const res = slotResources(dto.addons);
     const { customer, slot } = await this.accounts.createAccount({
@@ -95,8 +67,8 @@ export class AccountsService {
       slotId,
       email: dto.email,
       passwordHash: await hashPassword(dto.password),
-      agentTypeId: agent!.id,
-      llmProviderId: provider!.id,
+      agentTypeId: agent.id,
+      llmProviderId: provider.id,
       llmBaseUrl: dto.llm_base_url ?? null,
       config: dto.config,
       addons: dto.addons,
@@ -106,9 +78,12 @@ export class AccountsService {
       tokenHash: token.hash,
       tokenExpiresAt: this.tokenExpiry(),
     });
-    await this.audit.record({ actor: `customer:${customerId}`, action: 'signup', target_type: 'slot', target_id: slotId, ip, data: { agent_type_id: agent!.id, llm_provider_id: provider!.id, addons: dto.addons } });
+    await this.audit.record({ actor: `customer:${customerId}`, action: 'signup', target_type: 'slot', target_id: slotId, ip, data: { agent_type_id: agent.id, llm_provider_id: provider.id, addons: dto.addons } });
+    // The slot is written; its first deployment runs in the background and is followed at
+    // GET /api/deployments/:id/events.
+    const deployment = await this.deployments.deployNew(slotId);
     const hints = Object.fromEntries(secrets.map((s) => [s.kind, maskHint(s.plaintext)]));
-    return { customer: customerView(customer), slot: slotView(slot, hints), token: token.token };
+    return { customer: customerView(customer), slot: slotView(slot, hints), deployment: deploymentView(deployment), token: token.token };
   }
 
   async login(dto: LoginDto, ip: string) {

@@ -31,6 +31,9 @@ export const coordinatorConfigSchema = z.object({
   BERTH_LOGIN_RATE_WINDOW_SECONDS: positiveInt.default(900),
   BERTH_LOGIN_FAILURES_PER_ACCOUNT: positiveInt.default(10),
   BERTH_LOGIN_FAILURE_WINDOW_SECONDS: positiveInt.default(900),
+  /** `npm start` runs a node daemon in-process against the local Docker engine (main.ts, local-node.ts). */
+  BERTH_LOCAL_NODE: bool.default(true),
+  BERTH_LOCAL_NODE_LISTEN: z.string().regex(/^[\w.-]+:\d{1,5}$/, 'must be host:port, e.g. 127.0.0.1:7443').default('127.0.0.1:7443'),
 });
 
 export type CoordinatorConfig = z.infer<typeof coordinatorConfigSchema>;

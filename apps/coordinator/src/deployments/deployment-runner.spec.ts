@@ -122,7 +122,7 @@ describe(`deployment runner (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite
 
     const slot = (await repo.getSlot(slotId))!;
     expect(slot).toMatchObject({ state: 'running', node_id: n1, current_agent_type_id: 'myrai' });
-    expect(slot.published_ports).toEqual([expect.objectContaining({ name: 'http', hostIp: '127.0.0.1' })]);
+    expect(slot.published_ports).toEqual([{ name: 'http', container_port: 8080, host_ip: '127.0.0.1', host_port: expect.any(Number) }]);
     expect(await node(n1)).toMatchObject({ allocated_memory_mb: 512, allocated_cpu_millis: 250 });
     expect((await repo.get(d.id))!.status).toBe('succeeded');
     const types = (await repo.events(d.id)).map((e) => e.type);

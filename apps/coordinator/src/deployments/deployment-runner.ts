@@ -213,7 +213,7 @@ export class DeploymentRunner implements OnApplicationShutdown {
       config: desired.config,
       memory_mb: desired.memory_mb,
       cpu_millis: desired.cpu_millis,
-      published_ports: result.ports as PublishedPort[],
+      published_ports: result.ports.map((p): PublishedPort => ({ name: p.name, container_port: p.containerPort, host_ip: p.hostIp, host_port: p.hostPort })),
     });
     if (d.kind === 'switch') await this.keys.forgetPrevious(slot);
     if (d.kind === 'rollback') await this.keys.restorePrevious(slot);

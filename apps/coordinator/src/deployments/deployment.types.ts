@@ -1,5 +1,3 @@
-import type { SlotPortBinding } from '@berth/domain';
-
 /**
  * Every change to a slot is a deployment: a persisted state machine (table `deployments`)
  * with its events (`deployment_events`). The runner (deployment-runner.ts) drives it; a
@@ -48,16 +46,7 @@ export interface DesiredState {
   from_node_id?: string | null;
 }
 
-/** Slot states as the customer sees them (slots.state). */
-export type SlotState =
-  | 'pending'
-  | 'deploying'
-  | 'running'
-  | 'unhealthy'
-  | 'stopped'
-  | 'failed'
-  | 'terminating'
-  | 'terminated';
+export type { SlotState, PublishedPort } from '../slots/slots.types';
 
 export interface DeploymentEventView {
   seq: number;
@@ -76,8 +65,4 @@ export interface DeploymentView {
   error: string | null;
   created_at: string;
   finished_at: string | null;
-}
-
-export interface PublishedPort extends SlotPortBinding {
-  url?: string;
 }

@@ -1,7 +1,17 @@
 import { Module } from '@nestjs/common';
+import { DeploymentsModule } from '../deployments/deployments.module';
+import { RegistryModule } from '../registry/registry.module';
+import { MySlotController } from './my-slot.controller';
+import { MySlotService } from './my-slot.service';
+import { SelectionValidator } from './selection';
 import { SlotsController } from './slots.controller';
 import { SlotsRepository } from './slots.repository';
 import { SlotsService } from './slots.service';
 
-@Module({ controllers: [SlotsController], providers: [SlotsRepository, SlotsService], exports: [SlotsRepository, SlotsService] })
+@Module({
+  imports: [DeploymentsModule, RegistryModule],
+  controllers: [SlotsController, MySlotController],
+  providers: [SlotsRepository, SlotsService, SelectionValidator, MySlotService],
+  exports: [SlotsRepository, SlotsService, SelectionValidator, DeploymentsModule],
+})
 export class SlotsModule {}

@@ -50,16 +50,4 @@ export class SlotsRepository {
     const r = await this.db.prisma.slot.findUnique({ where: { id: slotId } });
     return r ? toSlot(r) : null;
   }
-
-  /** System use (deploy pipeline): record what the slot is doing now. */
-  async updateState(
-    slotId: string,
-    change: { state: SlotState; state_reason?: string | null; node_id?: string | null; published_ports?: PublishedPort[]; current_agent_type_id?: string | null; current_agent_version?: string | null },
-  ): Promise<void> {
-    const { published_ports, ...rest } = change;
-    await this.db.prisma.slot.update({
-      where: { id: slotId },
-      data: { ...rest, ...(published_ports ? { published_ports: published_ports as unknown as Prisma.InputJsonValue } : {}), ...(change.state === 'terminated' ? { terminated_at: new Date() } : {}) },
-    });
-  }
 }

@@ -1,6 +1,7 @@
 import type { Addons } from './plan';
 
-export type SlotState = 'pending' | 'scheduling' | 'deploying' | 'running' | 'unhealthy' | 'switching' | 'stopping' | 'stopped' | 'failed' | 'terminated';
+/** A slot's state as the customer sees it; the deployment runner moves it (apps/coordinator/src/deployments). */
+export type SlotState = 'pending' | 'deploying' | 'running' | 'unhealthy' | 'stopped' | 'failed' | 'terminating' | 'terminated';
 
 export interface PublishedPort {
   name: string;
