@@ -79,9 +79,16 @@ export async function removeDockerObjectsByLabel(
   );
 }
 
-/** A dockerode client for tests to inspect what the code under test made (dockerode stays out of apps/). */
-export function testDocker(): Docker {
-  return new Docker();
+/**
+ * A dockerode client for tests to inspect what the code under test made (dockerode stays out of apps/).
+ * Without an argument: DOCKER_HOST or the default socket. `dockerHost` (unix:///path or tcp://host:port)
+ * picks another engine, e.g. the second one scripts/docker-engines.sh --second starts.
+ */
+export function testDocker(dockerHost?: string): Docker {
+  if (!dockerHost) return new Docker();
+  const url = new URL(dockerHost);
+  if (url.protocol === 'unix:') return new Docker({ socketPath: url.pathname });
+  return new Docker({ host: url.hostname, port: Number(url.port) || 2375 });
 }
 export type TestDocker = Docker;
 export type TestContainerInfo = Docker.ContainerInfo;
