@@ -279,6 +279,22 @@ describe(`deployment runner (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite
     await expect(service.power(customerId, slotId, 'start')).rejects.toThrow(/terminated/);
   });
 
+  it('purges a terminated slot\'s data only after the retention period', async () => {
+    const n1 = await addNode('n1');
+    const { customerId, slotId } = await newSlot();
+    await service.deployNew(slotId);
+    await runner.idle();
+    await service.terminate(customerId, slotId);
+    await runner.idle();
+    const { DataRetention } = await import('./data-retention');
+    const retention = new DataRetention(repo, fake, cfg);
+    expect(await retention.sweep(new Date(Date.now() + 29 * 86_400_000))).toEqual([]);
+    expect((await repo.getSlot(slotId))!.node_id).toBe(n1);
+    expect(await retention.sweep(new Date(Date.now() + 31 * 86_400_000))).toContain(slotId);
+    expect(fake.purged).toContain(slotId);
+    expect((await repo.getSlot(slotId))!.node_id).toBeNull();
+  });
+
   it("another customer's slot is not found", async () => {
     await addNode('n1');
     const { slotId } = await newSlot();

@@ -4,6 +4,7 @@ import { FleetService } from '../nodes/fleet.service';
 import { RegistryModule } from '../registry/registry.module';
 import { SchedulerModule } from '../scheduler/scheduler.module';
 import { SecretsModule } from '../secrets/secrets.module';
+import { DataRetention } from './data-retention';
 import { DeploymentBus } from './deployment-bus';
 import { DeploymentRunner } from './deployment-runner';
 import { DeploymentsController } from './deployments.controller';
@@ -23,6 +24,7 @@ import { SlotSpecBuilder } from './slot-spec.builder';
   providers: [
     { provide: DEPLOYMENTS_CONFIG, useFactory: () => loadDeploymentsConfig() },
     { provide: NODE_GATEWAY, inject: [FleetService], useFactory: (fleet: FleetService) => new GrpcNodeGateway((id) => fleet.getClient(id)) },
+    DataRetention,
     DeploymentBus,
     DeploymentsRepository,
     DeploymentRunner,

@@ -277,6 +277,15 @@ export class DeploymentsRepository {
     return rows.map((r) => r.id);
   }
 
+  /** Terminated slots whose data still sits on a node, terminated before `cutoff`. */
+  async terminatedBefore(cutoff: Date): Promise<{ id: string; node_id: string }[]> {
+    const rows = await this.db.prisma.slot.findMany({
+      where: { state: 'terminated', terminated_at: { lt: cutoff }, node_id: { not: null } },
+      select: { id: true, node_id: true },
+    });
+    return rows.map((r) => ({ id: r.id, node_id: r.node_id! }));
+  }
+
   /** Slots that have no node yet and wait for room (placed when room appears). */
   async slotIdsWaiting(): Promise<string[]> {
     const rows = await this.db.prisma.deployment.findMany({ where: { status: 'waiting_capacity' }, select: { slot_id: true } });

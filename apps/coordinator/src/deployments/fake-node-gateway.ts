@@ -55,8 +55,11 @@ export class FakeNodeGateway implements NodeGateway {
     return s;
   }
 
-  async terminate(nodeId: string, slotId: string): Promise<void> {
+  readonly purged: string[] = [];
+
+  async terminate(nodeId: string, slotId: string, purgeData: boolean): Promise<void> {
     this.node(nodeId).delete(slotId);
+    if (purgeData) this.purged.push(slotId);
   }
 
   async power(nodeId: string, slotId: string, action: 'stop' | 'start' | 'restart'): Promise<NodeSlot> {
