@@ -131,6 +131,24 @@ describe(`deployment runner (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite
     expect(fake.nodes.get(n1)!.get(slotId)!.spec.env).toMatchObject({ MYRAI_LLM_PROVIDERS_ANTHROPIC_API_KEY: KEY });
   });
 
+  it('following a deployment gives every event once, in order, and ends with it (live and afterwards)', async () => {
+    await addNode('n1');
+    const { customerId, slotId } = await newSlot();
+    const d = await service.deployNew(slotId);
+    const collect = async () => {
+      const seen: string[] = [];
+      const events$ = await service.follow(customerId, d.id);
+      await new Promise<void>((resolve, reject) => events$.subscribe({ next: (e) => seen.push(e.type), complete: resolve, error: reject }));
+      return seen;
+    };
+    const live = collect();
+    await runner.idle();
+    const expected = ['scheduled', 'image', 'creating', 'starting', 'healthy', 'succeeded'];
+    expect(await live).toEqual(expected);
+    expect(await collect()).toEqual(expected);
+    await expect(service.follow(randomUUID(), d.id)).rejects.toThrow(/not found/);
+  });
+
   it('waits for room with a readable reason, then places the slot when room appears', async () => {
     const small = await addNode('small', 256, 2000);
     const { slotId } = await newSlot();

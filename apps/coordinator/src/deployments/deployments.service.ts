@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import { Observable, from, mergeMap, takeWhile } from 'rxjs';
+import { Observable } from 'rxjs';
 import { ConflictError, FailedPreconditionError, NotFoundError } from '@berth/domain';
 import { slotResources, type Addons } from '../slots/plan';
-import { DeploymentBus } from './deployment-bus';
+import { DeploymentBus, type BusMessage } from './deployment-bus';
 import { DeploymentRunner } from './deployment-runner';
 import { isFinished, type DeploymentEventView, type DeploymentKind, type DeploymentView, type DesiredState } from './deployment.types';
 import { DeploymentsRepository, type DeploymentRecord, type SlotRuntime } from './deployments.repository';
@@ -150,38 +150,26 @@ export class DeploymentsService {
   async follow(customerId: string, deploymentId: string): Promise<Observable<DeploymentEventView>> {
     const d = await this.repo.getForCustomer(customerId, deploymentId);
     if (!d) throw new NotFoundError('deployment not found');
-    // Subscribe to live events before reading the stored ones so none falls in between; drop duplicates by seq.
-    let lastSeq = 0;
-    const live$ = this.bus.of(d.id);
-    const stored$ = from(this.repo.events(d.id)).pipe(mergeMap((events) => from(events)));
-    const done = isFinished(d.status);
     return new Observable<DeploymentEventView>((sub) => {
-      const buffered: { event: DeploymentEventView; finished: boolean }[] = [];
+      // Listen before reading the stored events so none falls in between; seq drops duplicates.
+      let lastSeq = 0;
       let replaying = true;
-      const liveSub = live$.subscribe((m) => {
-        if (replaying) buffered.push(m);
-        else emitLive(m);
-      });
-      const emitLive = (m: { event: DeploymentEventView; finished: boolean }) => {
-        if (m.event.seq <= lastSeq) return;
-        lastSeq = m.event.seq;
-        sub.next(m.event);
-        if (m.finished) sub.complete();
+      const buffered: BusMessage[] = [];
+      const emit = (event: DeploymentEventView, finished: boolean) => {
+        if (event.seq <= lastSeq) return;
+        lastSeq = event.seq;
+        sub.next(event);
+        if (finished) sub.complete();
       };
-      const replay = stored$.pipe(takeWhile(() => !sub.closed));
-      replay.subscribe({
-        next: (e) => {
-          lastSeq = Math.max(lastSeq, e.seq);
-          sub.next(e);
-        },
-        error: (e) => sub.error(e),
-        complete: async () => {
-          replaying = false;
-          for (const m of buffered) emitLive(m);
-          if (done || isFinished((await this.repo.get(d.id))?.status ?? 'failed')) sub.complete();
-        },
-      });
-      return () => liveSub.unsubscribe();
+      const live = this.bus.of(d.id).subscribe((m) => (replaying ? buffered.push(m) : emit(m.event, m.finished)));
+      void (async () => {
+        for (const e of await this.repo.events(d.id)) emit(e, false);
+        replaying = false;
+        for (const m of buffered) emit(m.event, m.finished);
+        const now = await this.repo.get(d.id);
+        if (!now || isFinished(now.status)) sub.complete();
+      })().catch((e: unknown) => sub.error(e));
+      return () => live.unsubscribe();
     });
   }
 }
