@@ -30,6 +30,9 @@ export interface DeployProgress {
   slot: SlotRecord;
 }
 
+/** States a deployment can end in (the state of its final event). */
+const END_STATES: ReadonlySet<NodeSlotState> = new Set(['healthy', 'failed', 'stopped', 'unhealthy']);
+
 /** One deployment's progress: history for late subscribers (a retried Deploy) plus live events. */
 export class DeploymentTracker {
   readonly history: DeployProgress[] = [];
@@ -46,6 +49,8 @@ export class DeploymentTracker {
 
   push(p: DeployProgress): void {
     if (this.done) return;
+    if (p.final && !END_STATES.has(p.state))
+      throw new Error(`final deploy event with non-final state ${p.state} (${p.phase})`);
     this.history.push(p);
     if (p.final) this.done = true;
     this.emitter.emit('progress', p);
@@ -226,10 +231,10 @@ export class SlotService {
         `not enough CPU on node ${this.opts.nodeId}: ${spec.resources.nanoCpus / 1e9} asked, ${(cap.allocatableNanoCpus - cap.allocatedNanoCpus + freedCpu) / 1e9} free`,
       );
     const publishCount = spec.ports.filter((p) => p.publish).length;
-    if (publishCount > this.pool.free)
-      throw new CapacityExhaustedError(
-        `port pool exhausted: ${publishCount} port(s) needed, ${this.pool.free} free`,
-      );
+    // A replaced deployment's ports come back before the new one allocates (runDeploy).
+    const freePorts = this.pool.free + (replacing?.ports.length ?? 0);
+    if (publishCount > freePorts)
+      throw new CapacityExhaustedError(`port pool exhausted: ${publishCount} port(s) needed, ${freePorts} free`);
 
     const now = Date.now();
     const rec: SlotRecord = {
@@ -345,9 +350,10 @@ export class SlotService {
     } catch (e) {
       const msg = errorMessage(e);
       this.log.warn('deploy failed', { slot: spec.slotId, deployment: spec.deploymentId, error: msg });
-      await this.failAndClean(rec, `deploy failed: ${msg}`).catch(() => undefined);
+      const why = `deploy failed: ${msg}`;
+      await this.failAndClean(rec, why).catch(() => undefined);
       this.pool.release(ports, spec.deploymentId);
-      this.progress(tracker, rec, 'failed', rec.message, true);
+      this.progress(tracker, rec, 'failed', why, true, 'failed');
       timer({ result: 'failed' });
     }
   }
@@ -371,7 +377,9 @@ export class SlotService {
         this.slots.get(rec.slotId) !== rec
       ) {
         this.events.off('state', onState);
-        this.progress(t, r, r.state, r.message, true);
+        if (r !== rec || this.slots.get(rec.slotId) !== rec)
+          this.progress(t, rec, 'failed', `deployment ${rec.deploymentId} was replaced or terminated`, true, 'failed');
+        else this.progress(t, r, r.state, r.message, true);
       }
     };
     this.events.on('state', onState);
@@ -383,12 +391,13 @@ export class SlotService {
     phase: string,
     message: string,
     final = false,
+    state: NodeSlotState = rec.state,
   ): void {
     t.push({
       deploymentId: t.deploymentId,
       slotId: t.slotId,
       phase,
-      state: rec.state,
+      state,
       message,
       atMs: Date.now(),
       final,
@@ -513,7 +522,7 @@ export class SlotService {
       rec.probe.failures = 0;
       rec.probe.everHealthy = true;
       this.setState(rec, 'healthy', `healthy (${why})`);
-      if (tracker && !tracker.done) this.progress(tracker, rec, 'healthy', rec.message, true);
+      if (tracker && !tracker.done) this.progress(tracker, rec, 'healthy', rec.message, true, 'healthy');
       return;
     }
     const inStartPeriod =
@@ -526,11 +535,9 @@ export class SlotService {
     const threshold = h?.failureThreshold ?? 3;
     if (rec.probe.failures < threshold) return;
     if (rec.probe.deploying && !rec.probe.everHealthy) {
-      await this.failAndClean(
-        rec,
-        `never became healthy: ${why} after the ${h?.startPeriodMs ?? 0} ms start period and ${threshold} failed probes`,
-      );
-      if (tracker && !tracker.done) this.progress(tracker, rec, 'failed', rec.message, true);
+      const msg = `never became healthy: ${why} after the ${h?.startPeriodMs ?? 0} ms start period and ${threshold} failed probes`;
+      await this.failAndClean(rec, msg);
+      if (tracker && !tracker.done) this.progress(tracker, rec, 'failed', msg, true, 'failed');
       return;
     }
     this.setState(rec, 'unhealthy', `${rec.probe.failures} failed probes (${why})`);
@@ -549,8 +556,9 @@ export class SlotService {
       return;
     }
     if (rec.probe.deploying && !rec.probe.everHealthy) {
-      await this.failAndClean(rec, `never became healthy: ${why}`);
-      if (tracker && !tracker.done) this.progress(tracker, rec, 'failed', rec.message, true);
+      const msg = `never became healthy: ${why}`;
+      await this.failAndClean(rec, msg);
+      if (tracker && !tracker.done) this.progress(tracker, rec, 'failed', msg, true, 'failed');
       return;
     }
     // The restart policy gave up: keep the container (logs) and its ports; the coordinator decides.
@@ -563,14 +571,19 @@ export class SlotService {
     rec.handle = undefined;
     this.pool.releaseOwner(rec.deploymentId);
     this.setState(rec, 'failed', 'container disappeared');
-    if (tracker && !tracker.done) this.progress(tracker, rec, 'failed', rec.message, true);
+    if (tracker && !tracker.done) this.progress(tracker, rec, 'failed', rec.message, true, 'failed');
   }
 
   /** Called by the reconciler on a container event or resync. */
   async refresh(slotId: string): Promise<void> {
     const rec = this.slots.get(slotId);
     if (!rec?.handle || rec.state === 'creating') return;
-    const status = await this.runtime.inspect(rec.handle);
+    const handle = rec.handle;
+    const status = await this.runtime.inspect(handle);
+    // While we waited, a deploy's prober may have failed the slot and removed this container (or
+    // a new deployment took the slot). An answer about it must not resurrect the record: that
+    // once turned a crashed deploy's final event into STARTING ("container running again").
+    if (this.slots.get(slotId) !== rec || rec.handle !== handle) return;
     if (!status) return this.containerGone(rec);
     rec.restartCount = status.restartCount;
     rec.oomKilled = rec.oomKilled || status.oomKilled;
