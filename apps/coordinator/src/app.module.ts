@@ -17,6 +17,7 @@ import { SecretsService } from './secrets/secrets.service';
 import { SlotsModule } from './slots/slots.module';
 import { NodesModule } from './nodes/nodes.module';
 import { DeploymentsModule } from './deployments/deployments.module';
+import { WebModule } from './web/web.module';
 
 @Module({})
 class CoreModule {}
@@ -56,6 +57,7 @@ export class AppModule {
         NodesModule,
         DeploymentsModule,
         AdminModule,
+        WebModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: DomainErrorFilter }],
     };
