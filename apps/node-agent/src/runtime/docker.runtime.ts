@@ -78,6 +78,16 @@ export class DockerRuntime implements ContainerRuntime {
     });
     onStep('volume_ready', `data volume ${volumeName}`);
 
+    const owner = await this.ownerOf(spec);
+    if (spec.files.length > 0 || owner.uid !== 0) {
+      await this.seedDataDir(spec, volumeName, owner, baseLabels);
+      onStep(
+        'files_written',
+        `data dir owned by ${owner.uid}:${owner.gid}` +
+          (spec.files.length ? `; ${spec.files.length} file(s) written to the data volume` : ''),
+      );
+    }
+
     const exposed: Record<string, object> = {};
     for (const p of spec.containerPorts) exposed[`${p.containerPort}/tcp`] = {};
     const bindings: Record<string, { HostIp: string; HostPort: string }[]> = {};
@@ -114,11 +124,6 @@ export class DockerRuntime implements ContainerRuntime {
     });
     onStep('container_created', `container ${container.id.slice(0, 12)}`);
     try {
-      if (spec.files.length > 0) {
-        const owner = await this.ownerOf(spec);
-        await container.putArchive(await this.filesArchive(spec, owner), { path: spec.dataMountPath });
-        onStep('files_written', `${spec.files.length} file(s) written to the data volume`);
-      }
       await container.start();
       onStep('container_started', 'container started');
     } catch (e) {
@@ -418,24 +423,71 @@ export class DockerRuntime implements ContainerRuntime {
     return m ? { uid: Number(m[1]), gid: Number(m[2] ?? m[1]) } : { uid: 0, gid: 0 };
   }
 
-  private async filesArchive(
+  /**
+   * Makes the data dir the agent's own and writes spec.files into it, before the slot's container
+   * exists. Docker extracts an archive *into* a directory and never applies the archive's `./`
+   * entry to that directory itself, so a volume mounted where the image has no (or a root-owned)
+   * directory stays root's, and an agent running as uid 1000 cannot write its own data dir. The
+   * only place the volume root can be named as an entry is its parent, which is on the container's
+   * root filesystem (read-only for the slot). So: a helper container from the same image with the
+   * same volume at the same path (Docker's copy-up of the image's content happens exactly as for
+   * the slot), a writable rootfs, no network, never started; the archive goes to the parent with
+   * `<basename>/` owned by the agent's user. Then the helper is removed.
+   */
+  private async seedDataDir(
     spec: RuntimeStartSpec,
+    volumeName: string,
     owner: { uid: number; gid: number },
-  ): Promise<NodeJS.ReadableStream> {
+    labels: Record<string, string>,
+  ): Promise<void> {
+    const name = `${names.container(spec.nodeId, spec.slotId)}-seed`;
+    await this.removeContainer(name); // a leftover of an interrupted deploy
+    const seed = await this.docker.createContainer({
+      name,
+      Image: spec.image,
+      // Never started; a command is only needed because create refuses an image without one.
+      Entrypoint: ['/berth-seed-never-started'],
+      Cmd: [],
+      // No deployment label: if we die right here the reaper sees an orphan and removes it.
+      Labels: labels,
+      NetworkDisabled: true,
+      HostConfig: {
+        NetworkMode: 'none',
+        CapDrop: ['ALL'],
+        SecurityOpt: ['no-new-privileges:true'],
+        Mounts: [{ Type: 'volume', Source: volumeName, Target: spec.dataMountPath, ReadOnly: false }],
+      },
+    });
+    try {
+      const mount = spec.dataMountPath.replace(/\/+$/, '');
+      const parent = mount.slice(0, mount.lastIndexOf('/')) || '/';
+      const base = mount.slice(mount.lastIndexOf('/') + 1);
+      await seed.putArchive(this.filesArchive(spec, base, owner), { path: parent });
+    } finally {
+      await seed.remove({ force: true }).catch(() => undefined);
+    }
+  }
+
+  private filesArchive(
+    spec: RuntimeStartSpec,
+    base: string,
+    owner: { uid: number; gid: number },
+  ): NodeJS.ReadableStream {
     const tar = pack();
     const dirs = new Set<string>();
-    // The data dir itself belongs to the agent's user (a fresh volume root is root's otherwise).
-    tar.entry({ name: './', type: 'directory', mode: 0o750, uid: owner.uid, gid: owner.gid });
+    const own = { uid: owner.uid, gid: owner.gid };
+    // The data dir itself (the volume root): the agent's, not world-writable.
+    tar.entry({ name: `${base}/`, type: 'directory', mode: 0o750, ...own });
     for (const f of spec.files) {
       const parts = f.path.split('/');
       for (let i = 1; i < parts.length; i++) {
         const dir = parts.slice(0, i).join('/');
         if (!dirs.has(dir)) {
           dirs.add(dir);
-          tar.entry({ name: `${dir}/`, type: 'directory', mode: 0o700, uid: owner.uid, gid: owner.gid });
+          tar.entry({ name: `${base}/${dir}/`, type: 'directory', mode: 0o700, ...own });
         }
       }
-      tar.entry({ name: f.path, mode: f.mode ?? 0o600, uid: owner.uid, gid: owner.gid }, f.content);
+      tar.entry({ name: `${base}/${f.path}`, mode: f.mode ?? 0o600, ...own }, f.content);
     }
     tar.finalize();
     return tar as unknown as NodeJS.ReadableStream;
