@@ -1,2 +1,3 @@
 export * from './standin-image';
 export * from './docker-env';
+export * from './docker-proxy';

@@ -14,7 +14,7 @@ import { pack } from 'tar-stream';
  *   healthy | slow-start (STANDIN_START_DELAY_MS, default 5000) | crash (exit 3 after STANDIN_CRASH_AFTER_MS)
  *   | never-healthy | memory-hog (allocates until killed) | fork-bomb (spawns processes until refused)
  * Endpoints on every port: the health path (health port only), GET /env, GET|PUT /data?file=,
- *   GET /whoami, GET /rootfs-write, POST /hog, POST /fork?max=, GET /connect?host=&port=
+ *   GET /whoami, POST /log?line= (prints a line to stdout), GET /rootfs-write, POST /hog, POST /fork?max=, GET /connect?host=&port=
  */
 export type StandinBehaviour =
   'healthy' | 'slow-start' | 'crash' | 'never-healthy' | 'memory-hog' | 'fork-bomb';

@@ -102,6 +102,10 @@ function handler(port) {
       );
       return;
     }
+    if (url.pathname === '/log' && req.method === 'POST') {
+      log(url.searchParams.get('line') || 'log line');
+      return json(res, 200, { logged: true });
+    }
     if (url.pathname === '/rootfs-write') {
       try {
         fs.writeFileSync('/standin-rootfs-probe', 'x');
