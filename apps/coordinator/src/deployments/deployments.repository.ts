@@ -1,7 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DATABASE } from '../database/database.module';
 import type { Database } from '../database/database';
-import type { DeploymentEventView, DeploymentKind, DeploymentStatus, DesiredState, PublishedPort, SlotState } from './deployment.types';
+import { toSlot } from '../slots/slots.repository';
+import type { SlotRecord, SlotState } from '../slots/slots.types';
+import type { DeploymentEventView, DeploymentKind, DeploymentStatus, DesiredState } from './deployment.types';
 
 export interface DeploymentRecord {
   id: string;
@@ -18,22 +20,8 @@ export interface DeploymentRecord {
   finished_at: Date | null;
 }
 
-export interface SlotRuntime {
-  id: string;
-  customer_id: string;
-  state: SlotState;
-  state_reason: string | null;
-  node_id: string | null;
-  memory_mb: number;
-  cpu_millis: number;
-  desired_agent_type_id: string;
-  desired_llm_provider_id: string;
-  llm_base_url: string | null;
-  config: Record<string, unknown>;
-  current_agent_type_id: string | null;
-  published_ports: PublishedPort[];
-  terminated_at: Date | null;
-}
+/** The slot as the deployment flow reads it: the same record the slots API reads. */
+export type SlotRuntime = SlotRecord;
 
 export type SlotRuntimePatch = Partial<
   Pick<
@@ -241,23 +229,7 @@ export class DeploymentsRepository {
 
   async getSlot(slotId: string): Promise<SlotRuntime | null> {
     const s = await this.db.prisma.slot.findUnique({ where: { id: slotId } });
-    if (!s) return null;
-    return {
-      id: s.id,
-      customer_id: s.customer_id,
-      state: s.state as SlotState,
-      state_reason: s.state_reason,
-      node_id: s.node_id,
-      memory_mb: s.memory_mb,
-      cpu_millis: s.cpu_millis,
-      desired_agent_type_id: s.desired_agent_type_id,
-      desired_llm_provider_id: s.desired_llm_provider_id,
-      llm_base_url: s.llm_base_url,
-      config: (s.config ?? {}) as Record<string, unknown>,
-      current_agent_type_id: s.current_agent_type_id,
-      published_ports: (s.published_ports ?? []) as unknown as PublishedPort[],
-      terminated_at: s.terminated_at,
-    };
+    return s ? toSlot(s) : null;
   }
 
   async updateSlot(slotId: string, patch: SlotRuntimePatch): Promise<void> {

@@ -90,8 +90,7 @@ export class MySlotService {
   /** The slot's compose file with every secret replaced by a ${VARIABLE} placeholder. */
   async compose(customerId: string): Promise<{ yaml: string; variables: string[] }> {
     const slot = await this.current(customerId);
-    const runtime = await this.deploymentsRepo.getSlot(slot.id);
-    const r = await this.specs.render(runtime!, {
+    const r = await this.specs.render(slot, {
       agent_type_id: slot.desired_agent_type_id,
       llm_provider_id: slot.desired_llm_provider_id,
       llm_base_url: slot.llm_base_url,
