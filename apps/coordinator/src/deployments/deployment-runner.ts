@@ -10,6 +10,9 @@ import { SlotSpecBuilder } from './slot-spec.builder';
 import { SlotKeys } from './slot-keys';
 
 const DEPLOY_KINDS = new Set(['deploy', 'switch', 'rollback', 'move', 'reschedule']);
+/** How often a start/restart asks the node whether the probe has decided, and for how long at most. */
+const POWER_POLL_MS = 250;
+const POWER_SETTLE_MAX_MS = 10 * 60_000;
 
 /**
  * Drives deployments to their end, one at a time per slot (hand-written: this is the product's
@@ -291,10 +294,31 @@ export class DeploymentRunner implements OnApplicationShutdown {
     if (!slot) return;
     if (!slot.node_id) return this.finish(d, 'failed', `the slot is not placed on a node yet (${slot.state})`);
     await this.repo.setStatus(d.id, 'running');
-    const r = await this.withRetry(d, action, () => this.nodes.power(slot.node_id!, slot.id, action));
-    const state: SlotState = action === 'stop' ? 'stopped' : r.state === 'healthy' ? 'running' : r.state === 'stopped' ? 'stopped' : 'deploying';
-    await this.repo.updateSlot(slot.id, { state, state_reason: null });
+    let r = await this.withRetry(d, action, () => this.nodes.power(slot.node_id!, slot.id, action));
+    if (action !== 'stop' && r.state === 'starting') {
+      // The node answers start/restart at once and probes afterwards. While this deployment runs,
+      // the slot's state changes from the node are not followed (fleet-reactions), so the
+      // deployment waits for the probe's verdict itself; otherwise a healthy report that arrives
+      // before it finishes is dropped and the slot stays 'deploying'.
+      await this.emit(d, 'starting', r.message || `${action}: waiting for health`);
+      r = await this.untilProbed(slot.node_id, slot.id, r);
+      if (r.state === 'healthy') await this.emit(d, 'healthy', r.message || 'healthy');
+    }
+    const state: SlotState =
+      action === 'stop' ? 'stopped' : r.state === 'healthy' ? 'running' : r.state === 'stopped' ? 'stopped' : r.state === 'unhealthy' ? 'unhealthy' : r.state === 'failed' ? 'failed' : 'deploying';
+    await this.repo.updateSlot(slot.id, { state, state_reason: state === 'running' || state === 'stopped' ? null : r.message || null });
     await this.finish(d, 'succeeded', `${action}: ${r.state}`);
+  }
+
+  /** Polls the node until the slot leaves 'starting' (its probe decides; bounded by the node's start period). */
+  private async untilProbed(nodeId: string, slotId: string, last: NodeSlot): Promise<NodeSlot> {
+    const until = Date.now() + POWER_SETTLE_MAX_MS;
+    while (last.state === 'starting' && Date.now() < until && !this.stopping) {
+      await new Promise((r) => setTimeout(r, POWER_POLL_MS));
+      const now = (await this.nodes.listSlots(nodeId).catch(() => null))?.find((s) => s.slotId === slotId);
+      if (now) last = now;
+    }
+    return last;
   }
 
   private async runTerminate(d: DeploymentRecord): Promise<void> {
