@@ -1,0 +1,42 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { buildStandinImage, type StandinBehaviour } from '@berth/testing';
+
+/**
+ * Stand-ins for the catalogue's agents (AGENTS.md "Test images"): the ports, health path,
+ * health port and data dir come from templates/agents/<id>/manifest.json, so a stand-in answers
+ * where the node daemon probes the real agent. Each image runs as 1000:1000 and ignores the
+ * template's command (it arrives as arguments to the stand-in's entrypoint).
+ */
+export const TEMPLATES_DIR = join(__dirname, '..', '..', 'templates');
+
+export interface AgentManifestFacts {
+  id: string;
+  ports: { name: string; container_port: number; publish: boolean }[];
+  health_endpoint: string;
+  health_port_name?: string;
+  data_dir: string;
+  start_period_seconds: number;
+  min_memory: string;
+}
+
+export function agentManifest(agentTypeId: string): AgentManifestFacts {
+  return JSON.parse(readFileSync(join(TEMPLATES_DIR, 'agents', agentTypeId, 'manifest.json'), 'utf8')) as AgentManifestFacts;
+}
+
+/** Builds (or reuses) `<prefix>-<agent>:<behaviour>` and returns its tag. */
+export async function buildAgentStandin(agentTypeId: string, opts: { behaviour?: StandinBehaviour; prefix?: string } = {}): Promise<string> {
+  const m = agentManifest(agentTypeId);
+  const behaviour = opts.behaviour ?? 'healthy';
+  const healthPortName = m.health_port_name ?? m.ports[0].name;
+  const healthPort = m.ports.find((p) => p.name === healthPortName)?.container_port;
+  if (!healthPort) throw new Error(`${agentTypeId}: health port '${healthPortName}' is not among its ports`);
+  return buildStandinImage({
+    tag: `${opts.prefix ?? 'berth-test/e2e'}-${agentTypeId}:${behaviour}`,
+    ports: m.ports.map((p) => p.container_port),
+    healthPath: m.health_endpoint,
+    healthPort,
+    behaviour,
+    dataDir: m.data_dir,
+  });
+}
