@@ -57,26 +57,25 @@ type Unary<Req> = (req: Req, cb: (err: ServiceError | null, res: ProtoSlot) => v
 export class GrpcNodeGateway implements NodeGateway {
   constructor(private readonly clientFor: (nodeId: string) => NodeAgentClient) {}
 
-  private unary<Req>(nodeId: string, call: (c: NodeAgentClient) => Unary<Req>, req: Req): Promise<NodeSlot> {
+  /** The node's client, or the domain error saying why there is none (unknown, down, not connected). */
+  private client(nodeId: string): NodeAgentClient {
+    try {
+      return this.clientFor(nodeId);
+    } catch (e) {
+      throw fromGrpcError(e, nodeId);
+    }
+  }
+
+  private async unary<Req>(nodeId: string, call: (c: NodeAgentClient) => Unary<Req>, req: Req): Promise<NodeSlot> {
+    const client = this.client(nodeId);
     return new Promise((resolve, reject) => {
-      let client: NodeAgentClient;
-      try {
-        client = this.clientFor(nodeId);
-      } catch (e) {
-        return reject(fromGrpcError(e, nodeId));
-      }
       call(client).call(client, req, (err, res) => (err ? reject(fromGrpcError(err, nodeId)) : resolve(fromProtoSlot(res))));
     });
   }
 
-  deploy(nodeId: string, spec: SlotDeploySpec, replace: boolean, onProgress: (p: NodeDeployProgress) => Promise<void>): Promise<NodeSlot> {
+  async deploy(nodeId: string, spec: SlotDeploySpec, replace: boolean, onProgress: (p: NodeDeployProgress) => Promise<void>): Promise<NodeSlot> {
+    const client = this.client(nodeId);
     return new Promise((resolve, reject) => {
-      let client: NodeAgentClient;
-      try {
-        client = this.clientFor(nodeId);
-      } catch (e) {
-        return reject(fromGrpcError(e, nodeId));
-      }
       const stream = client.deploy({ spec: toProtoDeploySpec(spec), replace });
       let final: NodeSlot | undefined;
       let chain = Promise.resolve();
@@ -112,21 +111,15 @@ export class GrpcNodeGateway implements NodeGateway {
     return this.unary(nodeId, (c) => c.updateResources as Unary<unknown>, { slotId, resources: toProtoResources(resources) });
   }
 
-  listSlots(nodeId: string): Promise<NodeSlot[]> {
+  async listSlots(nodeId: string): Promise<NodeSlot[]> {
+    const client = this.client(nodeId);
     return new Promise((resolve, reject) => {
-      let client: NodeAgentClient;
-      try {
-        client = this.clientFor(nodeId);
-      } catch (e) {
-        return reject(fromGrpcError(e, nodeId));
-      }
       client.listSlots({}, (err, res) => (err ? reject(fromGrpcError(err, nodeId)) : resolve(res.slots.map(fromProtoSlot))));
     });
   }
 
   async *logs(nodeId: string, slotId: string, opts: { tail: number; follow: boolean; signal?: AbortSignal }): AsyncIterable<Buffer> {
-    const client = this.clientFor(nodeId);
-    const stream = client.streamLogs({ slotId, tail: opts.tail, follow: opts.follow, sinceMs: 0 });
+    const stream = this.client(nodeId).streamLogs({ slotId, tail: opts.tail, follow: opts.follow, sinceMs: 0 });
     const cancel = () => stream.cancel();
     opts.signal?.addEventListener('abort', cancel, { once: true });
     try {
