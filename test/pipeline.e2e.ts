@@ -220,7 +220,7 @@ describeWithDocker(`deploy pipeline e2e, one node (${pass})`, () => {
 
   // ------------------------------------------------------------------ 3
 
-  it('switch Myrai -> Nanobot -> Myrai -> Nanobot: healthy each time, each agent finds its own data again', async () => {
+  it('switch Myrai -> Nanobot -> Myrai -> Nanobot -> Myrai: healthy each time, each agent finds its own data again', async () => {
     const myraiPort = portOf(await slotOf(me.api), 'http');
     expect((await standin(myraiPort, '/data?file=myrai-note.txt', { method: 'PUT', body: 'written by myrai' })).status).toBe(200);
 
