@@ -209,7 +209,28 @@ describe(`deployment runner (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite
     const key = stored.find((s) => s.kind === 'llm_key')!;
     expect(secrets.open(key, secretAad(slotId, 'llm_key'))).toBe(KEY);
     expect(stored.map((s) => s.kind)).not.toContain('llm_key_previous');
+    expect(stored.map((s) => s.kind)).not.toContain('telegram_token_previous');
     expect((await node(n1)).allocated_memory_mb).toBe(512);
+  });
+
+  it('a switch that fails before reaching a node leaves the running agent its own key and Telegram token', async () => {
+    await addNode('n1');
+    const { customerId, slotId } = await newSlot();
+    await service.deployNew(slotId);
+    await runner.idle();
+    const sw = await service.switchAgent(customerId, slotId, {
+      agent_type_id: 'no-such-agent',
+      llm_provider_id: 'openai',
+      llm_api_key: 'sk-proj-otherKEYotherKEYotherKEY000000000',
+      telegram_bot_token: '123456789:AAnewTokenNewTokenNewTokenNewToken00',
+      config: {},
+    });
+    await runner.idle();
+    expect((await repo.get(sw.id))!.status).toBe('failed');
+    const stored = await secretsRepo.findForSlot(customerId, slotId);
+    expect(stored.map((s) => s.kind).sort()).toEqual(['gateway_token', 'llm_key']);
+    expect(secrets.open(stored.find((s) => s.kind === 'llm_key')!, secretAad(slotId, 'llm_key'))).toBe(KEY);
+    expect((await repo.getSlot(slotId))!).toMatchObject({ state: 'running', current_agent_type_id: 'myrai' });
   });
 
   it('a switch that succeeds runs the new agent in place, on the same reservation', async () => {

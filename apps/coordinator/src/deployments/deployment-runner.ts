@@ -127,9 +127,8 @@ export class DeploymentRunner implements OnApplicationShutdown {
     const slot = await this.requireLiveSlot(d);
     if (!slot) return;
     const desired = d.desired;
-    const keyKind = d.kind === 'rollback' ? 'llm_key_previous' : 'llm_key';
     // Render first: a template or policy problem must not take room on a node.
-    const spec = await this.builder.spec(slot, desired, d.id, keyKind);
+    const spec = await this.builder.spec(slot, desired, d.id);
 
     let nodeId = d.node_id;
     if (!nodeId) {
@@ -219,13 +218,13 @@ export class DeploymentRunner implements OnApplicationShutdown {
       published_ports: result.ports.map((p): PublishedPort => ({ name: p.name, container_port: p.containerPort, host_ip: p.hostIp, host_port: p.hostPort })),
     });
     if (d.kind === 'switch') await this.keys.forgetPrevious(slot);
-    if (d.kind === 'rollback') await this.keys.restorePrevious(slot);
     await this.finish(d, 'succeeded', `${desired.agent_type_id} is healthy on node ${nodeId}`, { ports: result.ports });
   }
 
   private async deployFailed(d: DeploymentRecord, slot: SlotRuntime, nodeId: string, reason: string): Promise<void> {
     const previous = d.desired.previous;
     if (d.kind === 'switch' && previous) {
+      await this.keys.restorePrevious(slot);
       const rollback = await this.repo.create(slot.id, 'rollback', {
         ...previous,
         memory_mb: d.desired.memory_mb,
@@ -359,6 +358,8 @@ export class DeploymentRunner implements OnApplicationShutdown {
       if (slot && DEPLOY_KINDS.has(d.kind) && fresh.node_id) return await this.deployFailed(fresh, slot, fresh.node_id, message);
       if (fresh.reserved_memory_mb || fresh.reserved_cpu_millis) await this.repo.releaseDeploymentReservation(d.id);
       if (slot && d.kind === 'deploy') await this.repo.updateSlot(slot.id, { state: 'failed', state_reason: message });
+      // A switch that failed before reaching a node: the old agent still runs, with its own keys.
+      if (slot && d.kind === 'switch') await this.keys.restorePrevious(slot);
       await this.finish(fresh, 'failed', message);
     } catch (inner) {
       this.log.error(`deployment ${d.id}: could not record its failure: ${errorMessage(inner)}`);
@@ -371,7 +372,12 @@ export class DeploymentRunner implements OnApplicationShutdown {
  * starting, healthy, ...) where there is one. The deployment's last event is always one of
  * succeeded, failed or rolled_back, so the node's own 'failed' phase is called not_healthy.
  */
-const PHASE_EVENT: Record<string, string> = { container_created: 'creating', container_started: 'starting', failed: 'not_healthy' };
+const PHASE_EVENT: Record<string, string> = {
+  container_created: 'creating',
+  container_started: 'starting',
+  starting: 'probing', // the node's "probing <path>" phase, after the container started
+  failed: 'not_healthy',
+};
 export function eventType(phase: string): string {
   return PHASE_EVENT[phase] ?? phase;
 }

@@ -5,10 +5,18 @@ import { SlotSecretsRepository } from './slot-secrets.repository';
 
 type SlotRef = { id: string; customer_id: string };
 
+/** The secrets a switch may replace, and where the old value waits meanwhile. */
+const SWITCHED: readonly { kind: SecretKind; parked: string }[] = [
+  { kind: 'llm_key', parked: 'llm_key_previous' },
+  { kind: 'telegram_token', parked: 'telegram_token_previous' },
+];
+
 /**
- * The LLM key across a switch: the old key is parked as `llm_key_previous` so a rollback can
- * use it; success forgets it, a rollback puts it back. Each row is sealed with its kind in
- * the AAD, so moving a key means open + seal, never renaming a row.
+ * A slot's keys across a switch. The switch seals the new LLM key (and Telegram token) as the
+ * slot's own and parks the old values; success forgets the parked values; failure puts them
+ * back before the rollback deployment renders, so the previous agent runs with its own keys.
+ * A parked empty value means "there was none". Each row is sealed with its kind in the AAD,
+ * so moving a value means open + seal, never renaming a row.
  */
 @Injectable()
 export class SlotKeys {
@@ -18,30 +26,39 @@ export class SlotKeys {
     private readonly secrets: SecretsService,
   ) {}
 
-  private async open(slot: SlotRef, kind: string): Promise<string | null> {
-    const s = (await this.stored.findForSlot(slot.customer_id, slot.id)).find((x) => (x.kind as string) === kind);
-    return s ? this.secrets.open(s, secretAad(slot.id, kind as SecretKind)) : null;
+  private async opened(slot: SlotRef): Promise<Map<string, string>> {
+    const rows = await this.stored.findForSlot(slot.customer_id, slot.id);
+    return new Map(rows.map((r) => [r.kind as string, this.secrets.open(r, secretAad(slot.id, r.kind))]));
   }
 
   private async put(slot: SlotRef, kind: string, plaintext: string): Promise<void> {
     await this.writes.put(slot.customer_id, slot.id, kind, this.secrets.seal(plaintext, secretAad(slot.id, kind as SecretKind)));
   }
 
-  /** Before a switch: park the current key, seal the new one (when given) as the slot's key. */
+  /** Before a switch: park what the new values replace, then seal the new ones. */
   async beginSwitch(slot: SlotRef, newKey: string | null, newTelegramToken?: string | null): Promise<void> {
-    const current = await this.open(slot, 'llm_key');
-    if (current) await this.put(slot, 'llm_key_previous', current);
-    if (newKey) await this.put(slot, 'llm_key', newKey);
-    if (newTelegramToken) await this.put(slot, 'telegram_token', newTelegramToken);
+    const current = await this.opened(slot);
+    const incoming: Record<string, string | null | undefined> = { llm_key: newKey, telegram_token: newTelegramToken };
+    for (const { kind, parked } of SWITCHED) {
+      await this.put(slot, parked, current.get(kind) ?? '');
+      const value = incoming[kind];
+      if (value) await this.put(slot, kind, value);
+    }
   }
 
   async forgetPrevious(slot: SlotRef): Promise<void> {
-    await this.writes.remove(slot.id, 'llm_key_previous');
+    for (const { parked } of SWITCHED) await this.writes.remove(slot.id, parked);
   }
 
+  /** After a failed switch: the parked values become the slot's again. */
   async restorePrevious(slot: SlotRef): Promise<void> {
-    const previous = await this.open(slot, 'llm_key_previous');
-    if (previous) await this.put(slot, 'llm_key', previous);
-    await this.writes.remove(slot.id, 'llm_key_previous');
+    const current = await this.opened(slot);
+    for (const { kind, parked } of SWITCHED) {
+      if (!current.has(parked)) continue;
+      const previous = current.get(parked)!;
+      if (previous) await this.put(slot, kind, previous);
+      else await this.writes.remove(slot.id, kind);
+      await this.writes.remove(slot.id, parked);
+    }
   }
 }

@@ -40,8 +40,8 @@ export class SlotSpecBuilder {
     return t;
   }
 
-  /** Renders what `desired` asks for; `keyKind` picks which sealed LLM key to use (rollback uses the previous one). */
-  async render(slot: SlotRuntime, desired: DesiredState, keyKind: 'llm_key' | 'llm_key_previous' = 'llm_key'): Promise<RenderedSlot> {
+  /** Renders what `desired` asks for with the slot's sealed keys. */
+  async render(slot: SlotRuntime, desired: DesiredState): Promise<RenderedSlot> {
     const agent = await this.registry.findAgentType(desired.agent_type_id);
     if (!agent) throw new FailedPreconditionError(`agent type '${desired.agent_type_id}' is no longer in the catalogue`);
     const provider = await this.registry.findProvider(desired.llm_provider_id);
@@ -52,7 +52,7 @@ export class SlotSpecBuilder {
       const s = stored.find((x) => (x.kind as string) === kind);
       return s ? this.secrets.open(s, secretAad(slot.id, kind as SecretKind)) : null;
     };
-    const apiKey = open(keyKind) ?? open('llm_key');
+    const apiKey = open('llm_key');
     if (!apiKey) throw new FailedPreconditionError('the slot has no LLM API key');
 
     let gatewayToken = open('gateway_token');
@@ -76,8 +76,8 @@ export class SlotSpecBuilder {
     });
   }
 
-  async spec(slot: SlotRuntime, desired: DesiredState, deploymentId: string, keyKind?: 'llm_key' | 'llm_key_previous'): Promise<SlotDeploySpec> {
-    const { spec } = await this.render(slot, desired, keyKind);
+  async spec(slot: SlotRuntime, desired: DesiredState, deploymentId: string): Promise<SlotDeploySpec> {
+    const { spec } = await this.render(slot, desired);
     return { ...spec, deploymentId, slotId: slot.id, customerId: slot.customer_id };
   }
 }
