@@ -185,22 +185,20 @@ describeWithEngines(`fleet e2e: node daemons on two Docker engines (${pass})`, [
     }, 60_000);
 
     it('spreads signups over the nodes; each container runs on the engine of the node the coordinator names', async () => {
-      for (let i = 0; i < 3; i++) {
-        const r = await api.signup(`spread${i}`);
-        customers.push({ token: r.token, slotId: r.slot.id });
-        // The next signup comes once this one is placed (as customers arrive, not in one burst).
-        await waitFor(async () => (await api.deployment(r.token, r.deployment.id)).node_id, 30_000, `placement of signup ${i}`, diag);
-      }
+      // Six customers at once: spread gives each of the three equal nodes two (a burst must not pile onto one).
+      const signups = await Promise.all([0, 1, 2, 3, 4, 5].map((i) => api.signup(`spread${i}`)));
+      for (const r of signups) customers.push({ token: r.token, slotId: r.slot.id });
       const slots = [];
       for (const cu of customers) slots.push(await runningSlot(cu.token, () => true, `slot ${cu.slotId} running`));
-      expect(new Set(slots.map((s) => s.node_id)).size).toBe(3);
 
       const list = await api.nodes();
+      const perNode = Object.fromEntries(nodes.map((n) => [n.name, slots.filter((s) => s.node_id === n.id).length]));
+      expect(perNode).toEqual({ [a.name]: 2, [b.name]: 2, [cn.name]: 2 });
       for (const n of nodes) {
         expect(list.find((x) => x.id === n.id)).toMatchObject({
           status: 'up',
-          slot_count: 1,
-          capacity: { allocatable_memory_mb: 2048, allocated_memory_mb: 512, allocatable_cpu_millis: 1000, allocated_cpu_millis: 250 },
+          slot_count: 2,
+          capacity: { allocatable_memory_mb: 2048, allocated_memory_mb: 1024, allocatable_cpu_millis: 1000, allocated_cpu_millis: 500 },
         });
       }
       expect(await exactlyOneCopyEach()).toBeDefined();
