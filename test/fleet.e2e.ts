@@ -188,7 +188,7 @@ describeWithEngines(`fleet e2e: node daemons on two Docker engines (${pass})`, [
       // Six customers at once: spread gives each of the three equal nodes two (a burst must not pile onto one).
       const signups = await Promise.all([0, 1, 2, 3, 4, 5].map((i) => api.signup(`spread${i}`)));
       for (const r of signups) customers.push({ token: r.token, slotId: r.slot.id });
-      const slots = [];
+      const slots: Body[] = [];
       for (const cu of customers) slots.push(await runningSlot(cu.token, () => true, `slot ${cu.slotId} running`));
 
       const list = await api.nodes();
