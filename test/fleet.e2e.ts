@@ -107,7 +107,6 @@ describeWithEngines(`fleet e2e: node daemons on two Docker engines (${pass})`, [
     let api: Api;
     let dataDir: string;
     const logs: string[] = [];
-    const savedEnv: Record<string, string | undefined> = {};
     // a and c share the default engine; b is on the second "host".
     let a: FleetNode, b: FleetNode, cn: FleetNode;
     let nodes: FleetNode[] = [];
@@ -144,15 +143,10 @@ describeWithEngines(`fleet e2e: node daemons on two Docker engines (${pass})`, [
     };
 
     beforeAll(async () => {
-      // The fleet's, scheduler's and deployments' modules read process.env (jest gives each file its own copy).
-      for (const [k, v] of Object.entries(FLEET_ENV)) {
-        savedEnv[k] = process.env[k];
-        process.env[k] = v;
-      }
       dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-fleet-coord-'));
       tdb = await createTestDatabase();
       c = await createApp({
-        env: { BERTH_DATA_DIR: dataDir, BERTH_ADMIN_TOKEN: ADMIN, BERTH_MASTER_KEY: randomBytes(32).toString('base64'), BERTH_LOCAL_NODE: 'false', LOG_LEVEL: 'log' },
+        env: { ...FLEET_ENV, BERTH_DATA_DIR: dataDir, BERTH_ADMIN_TOKEN: ADMIN, BERTH_MASTER_KEY: randomBytes(32).toString('base64'), BERTH_LOCAL_NODE: 'false', LOG_LEVEL: 'log' },
         db: tdb.db,
         logger: {
           log: (m: unknown) => void logs.push(String(m)),
@@ -178,10 +172,6 @@ describeWithEngines(`fleet e2e: node daemons on two Docker engines (${pass})`, [
       await tdb?.drop();
       await Promise.all(nodes.map((n) => n.cleanup()));
       if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
-      for (const [k, v] of Object.entries(savedEnv)) {
-        if (v === undefined) delete process.env[k];
-        else process.env[k] = v;
-      }
     }, 60_000);
 
     it('spreads signups over the nodes; each container runs on the engine of the node the coordinator names', async () => {

@@ -6,6 +6,7 @@ import { AuditModule } from './audit/audit.repository';
 import { AuthModule } from './auth/auth.module';
 import { DomainErrorFilter } from './common/domain-error.filter';
 import { CONFIG, type CoordinatorConfig } from './config/config.schema';
+import { EnvModule } from './config/env.module';
 import type { Database } from './database/database';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
@@ -26,6 +27,7 @@ export interface AppModuleOptions {
   config: CoordinatorConfig;
   db: Database;
   masterKey: Buffer;
+  env: NodeJS.ProcessEnv;
 }
 
 @Module({})
@@ -45,6 +47,7 @@ export class AppModule {
       module: AppModule,
       imports: [
         core,
+        EnvModule.forRoot(o.env),
         DatabaseModule.forDatabase(o.db),
         MetricsModule,
         AuditModule,

@@ -45,7 +45,7 @@ export async function createApp(opts: CreateAppOptions = {}): Promise<Coordinato
     const { key, source } = loadMasterKey({ masterKeyB64: config.BERTH_MASTER_KEY, dataDir: config.BERTH_DATA_DIR });
     if (source === 'generated') logger.warn(`generated a new master key in ${config.BERTH_DATA_DIR}/master.key (mode 0600); back it up`);
 
-    const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot({ config, db, masterKey: key }), {
+    const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot({ config, db, masterKey: key, env: opts.env ?? process.env }), {
       bodyParser: false,
       logger: opts.logger === undefined ? LEVELS.slice(0, LEVELS.indexOf(config.LOG_LEVEL) + 1) : opts.logger,
     });

@@ -38,6 +38,13 @@ export const coordinatorConfigSchema = z.object({
 
 export type CoordinatorConfig = z.infer<typeof coordinatorConfigSchema>;
 
+/**
+ * The environment the app was created with (createApp's `env`, default process.env). Modules
+ * that check their own slice of it (nodes, deployments, scheduler) read it through this token,
+ * so a test's or an embedder's settings reach every module, not only this schema.
+ */
+export const ENV = Symbol('Environment');
+
 /** Variables whose value must never appear in an error message (keys, tokens, URLs with passwords). */
 export const SECRET_VARS = ['BERTH_MASTER_KEY', 'BERTH_ADMIN_TOKEN', 'DATABASE_URL'] as const;
 

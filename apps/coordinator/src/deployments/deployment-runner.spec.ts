@@ -286,6 +286,20 @@ describe(`deployment runner (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite
     expect(fake.whereIs(slotId)).toEqual([n2]);
   });
 
+  it('a node that stops answering mid-deploy: the slot is placed on another node and the first gives its room back', async () => {
+    const n1 = await addNode('n1');
+    const { slotId } = await newSlot();
+    fake.down.add(n1); // placement still sees it up: the heartbeat that would say otherwise has not come yet
+    const n2 = await addNode('n2', 2048);
+    const d = await service.deployNew(slotId);
+    await runner.idle();
+    // spread prefers the emptier n1 (4 GiB) over n2 (2 GiB); it is unreachable, so n2 gets the slot
+    expect((await repo.get(d.id))!).toMatchObject({ status: 'succeeded', node_id: n2 });
+    expect((await repo.events(d.id)).map((e) => e.type)).toContain('rescheduling');
+    expect(await node(n1)).toMatchObject({ allocated_memory_mb: 0 });
+    expect((await repo.getSlot(slotId))!).toMatchObject({ state: 'running', node_id: n2 });
+  });
+
   it('a coordinator restart resumes a deployment in flight', async () => {
     await addNode('n1');
     const { slotId } = await newSlot();

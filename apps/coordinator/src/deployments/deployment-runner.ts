@@ -156,10 +156,24 @@ export class DeploymentRunner implements OnApplicationShutdown {
         this.nodes.deploy(nodeId!, spec, true, (p) => this.emit(d, eventType(p.phase), p.message, p.state ? { state: p.state } : undefined)),
       );
     } catch (e) {
+      const movable = d.kind !== 'switch' && d.kind !== 'rollback'; // those run in place, on the slot's data
+      if (e instanceof UnavailableError && movable) return this.placeElsewhere(d, slot, nodeId, errorMessage(e));
       return this.deployFailed(d, slot, nodeId, errorMessage(e));
     }
     if (result.state !== 'healthy') return this.deployFailed(d, slot, nodeId, result.message || `ended ${result.state}`);
     await this.deploySucceeded(d, slot, nodeId, result);
+  }
+
+  /** The node stopped answering mid-deploy: give its room back and place the slot on another node. */
+  private async placeElsewhere(d: DeploymentRecord, slot: SlotRuntime, nodeId: string, reason: string): Promise<void> {
+    await this.emit(d, 'rescheduling', `node ${nodeId} is unreachable (${reason}); placing the slot on another node`);
+    // Its copy, if one was made, is removed when the node comes back (FleetReactions.reconcileNode).
+    await this.nodes.terminate(nodeId, slot.id, false).catch(() => undefined);
+    const fresh = (await this.repo.get(d.id)) ?? d;
+    await this.repo.releaseDeploymentReservation(d.id);
+    this.placement.release(nodeId, { memoryBytes: fresh.reserved_memory_mb * MiB, nanoCpus: fresh.reserved_cpu_millis * 1_000_000, ports: 0 });
+    await this.repo.retarget(d.id, { ...d.desired, exclude_nodes: [...(d.desired.exclude_nodes ?? []), nodeId] });
+    return this.runDeploy((await this.repo.get(d.id))!);
   }
 
   private nodeUsable(nodeId: string): boolean {
@@ -201,6 +215,7 @@ export class DeploymentRunner implements OnApplicationShutdown {
       // The old copy goes only now that the new one is healthy; a down node is cleaned when it returns.
       await this.nodes.terminate(from, slot.id, false).catch((e) => this.emit(d, 'cleanup_deferred', `old copy on node ${from}: ${errorMessage(e)}`));
       await this.repo.releaseNodeRoom(from, slot.memory_mb, slot.cpu_millis);
+      this.placement.release(from, { memoryBytes: slot.memory_mb * MiB, nanoCpus: slot.cpu_millis * 1_000_000, ports: 0 });
     }
     await this.repo.keepReservation(d.id);
     await this.repo.updateSlot(slot.id, {

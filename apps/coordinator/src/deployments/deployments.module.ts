@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { ENV } from '../config/config.schema';
 import { NodesModule } from '../nodes/nodes.module';
 import { FleetService } from '../nodes/fleet.service';
 import { RegistryModule } from '../registry/registry.module';
@@ -22,7 +23,7 @@ import { SlotSpecBuilder } from './slot-spec.builder';
   imports: [NodesModule, RegistryModule, SchedulerModule, SecretsModule],
   controllers: [DeploymentsController],
   providers: [
-    { provide: DEPLOYMENTS_CONFIG, useFactory: () => loadDeploymentsConfig() },
+    { provide: DEPLOYMENTS_CONFIG, inject: [ENV], useFactory: (env: NodeJS.ProcessEnv) => loadDeploymentsConfig(env) },
     { provide: NODE_GATEWAY, inject: [FleetService], useFactory: (fleet: FleetService) => new GrpcNodeGateway((id) => fleet.getClient(id)) },
     DataRetention,
     DeploymentBus,

@@ -182,6 +182,11 @@ export class DeploymentsRepository {
     });
   }
 
+  /** Back to placement with a new desired state (e.g. one more node to avoid). */
+  async retarget(id: string, desired: DesiredState): Promise<void> {
+    await this.db.prisma.deployment.update({ where: { id }, data: { desired_spec: desired as object, node_id: null, status: 'pending' } });
+  }
+
   /** For a switch in place: the slot's own reservation on its node covers the new agent. */
   async assignWithoutReservation(id: string, nodeId: string): Promise<void> {
     await this.db.prisma.deployment.update({ where: { id }, data: { node_id: nodeId, status: 'scheduled' } });

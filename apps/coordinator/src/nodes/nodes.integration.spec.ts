@@ -30,6 +30,7 @@ import { SecretsService } from '../secrets/secrets.service';
 import type { FleetEvent } from './fleet-events';
 import { FleetService } from './fleet.service';
 import { NODES_CONFIG, loadNodesConfig } from './nodes.config';
+import { EnvModule } from '../config/env.module';
 import { NodesModule } from './nodes.module';
 import { NodesRepository } from './nodes.repository';
 import { NodesService } from './nodes.service';
@@ -134,7 +135,7 @@ describeWithDocker('fleet (real node daemon, real database)', () => {
     })
     class Core {}
     const moduleRef = await Test.createTestingModule({
-      imports: [Core, DatabaseModule.forDatabase(tdb.db), AuditModule, AuthModule, NodesModule],
+      imports: [Core, EnvModule.forRoot({}), DatabaseModule.forDatabase(tdb.db), AuditModule, AuthModule, NodesModule],
       providers: [{ provide: APP_FILTER, useClass: DomainErrorFilter }],
     })
       .overrideProvider(NODES_CONFIG)

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { createNodeAgentClient, fetchServerCertificate } from '@berth/proto';
+import { ENV } from '../config/config.schema';
 import { SchedulerModule } from '../scheduler/scheduler.module';
 import { FleetService } from './fleet.service';
 import { NODE_TRANSPORT, type NodeTransport } from './node-connection';
@@ -22,7 +23,7 @@ export const grpcNodeTransport: NodeTransport = {
   imports: [SchedulerModule],
   controllers: [AdminNodesController, NodeEnrolmentController],
   providers: [
-    { provide: NODES_CONFIG, useFactory: () => loadNodesConfig(process.env) },
+    { provide: NODES_CONFIG, inject: [ENV], useFactory: (env: NodeJS.ProcessEnv) => loadNodesConfig(env) },
     { provide: NODE_TRANSPORT, useValue: grpcNodeTransport },
     NodesRepository,
     FleetService,

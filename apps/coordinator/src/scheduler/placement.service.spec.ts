@@ -4,6 +4,7 @@ import { Test } from '@nestjs/testing';
 import { NodeCapacity, PlacementRequest } from './placement';
 import { PlacementService } from './placement.service';
 import { loadSchedulerConfig } from './scheduler.config';
+import { EnvModule } from '../config/env.module';
 import { SchedulerModule } from './scheduler.module';
 
 const GiB = 1024 ** 3;
@@ -34,16 +35,9 @@ describe('scheduler config', () => {
 });
 
 describe('SchedulerModule / PlacementService', () => {
-  const saved = process.env.BERTH_SCHEDULER_STRATEGY;
-  afterEach(() => {
-    if (saved === undefined) delete process.env.BERTH_SCHEDULER_STRATEGY;
-    else process.env.BERTH_SCHEDULER_STRATEGY = saved;
-  });
-
   async function service(strategy?: string): Promise<PlacementService> {
-    if (strategy === undefined) delete process.env.BERTH_SCHEDULER_STRATEGY;
-    else process.env.BERTH_SCHEDULER_STRATEGY = strategy;
-    const moduleRef = await Test.createTestingModule({ imports: [SchedulerModule] }).compile();
+    const env = strategy === undefined ? {} : { BERTH_SCHEDULER_STRATEGY: strategy };
+    const moduleRef = await Test.createTestingModule({ imports: [EnvModule.forRoot(env), SchedulerModule] }).compile();
     return moduleRef.get(PlacementService);
   }
 
