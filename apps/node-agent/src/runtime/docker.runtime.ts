@@ -54,39 +54,38 @@ export class DockerRuntime implements ContainerRuntime {
       [LABELS.managed]: 'true',
     };
 
+    // The network and the data volume do not depend on each other: prepare both at once
+    // (network creation is the slowest step before the container exists).
     const networkName = names.network(spec.nodeId, spec.slotId);
-    const existing = await this.docker.listNetworks({ filters: JSON.stringify({ name: [networkName] }) });
-    if (!existing.some((n) => n.Name === networkName)) {
-      await this.docker
-        .createNetwork({
-          Name: networkName,
-          Driver: 'bridge',
-          CheckDuplicate: true,
-          Labels: baseLabels,
-          Options: { 'com.docker.network.bridge.enable_icc': 'false' },
-        })
-        .catch((e: { statusCode?: number }) => {
-          if (e.statusCode !== 409) throw e;
-        });
-    }
-    onStep('network_ready', `network ${networkName}`);
-
     const volumeName = names.volume(spec.slotId, spec.agentTypeId);
-    await this.docker.createVolume({
-      Name: volumeName,
-      Labels: { ...baseLabels, [LABELS.agentType]: spec.agentTypeId },
-    });
-    onStep('volume_ready', `data volume ${volumeName}`);
-
-    const owner = await this.ownerOf(spec);
-    if (spec.files.length > 0 || owner.uid !== 0) {
-      await this.seedDataDir(spec, volumeName, owner, baseLabels);
-      onStep(
-        'files_written',
-        `data dir owned by ${owner.uid}:${owner.gid}` +
-          (spec.files.length ? `; ${spec.files.length} file(s) written to the data volume` : ''),
-      );
-    }
+    const network = this.docker
+      .createNetwork({
+        Name: networkName,
+        Driver: 'bridge',
+        CheckDuplicate: true,
+        Labels: baseLabels,
+        Options: { 'com.docker.network.bridge.enable_icc': 'false' },
+      })
+      .catch((e: { statusCode?: number }) => {
+        if (e.statusCode !== 409) throw e; // it exists already: a redeploy or a retried deploy
+      })
+      .then(() => onStep('network_ready', `network ${networkName}`));
+    const volume = (async () => {
+      await this.docker.createVolume({ Name: volumeName, Labels: { ...baseLabels, [LABELS.agentType]: spec.agentTypeId } });
+      onStep('volume_ready', `data volume ${volumeName}`);
+      const owner = await this.ownerOf(spec);
+      if (spec.files.length > 0 || owner.uid !== 0) {
+        await this.seedDataDir(spec, volumeName, owner, baseLabels);
+        onStep(
+          'files_written',
+          `data dir owned by ${owner.uid}:${owner.gid}` +
+            (spec.files.length ? `; ${spec.files.length} file(s) written to the data volume` : ''),
+        );
+      }
+    })();
+    const [n, v] = await Promise.allSettled([network, volume]);
+    if (n.status === 'rejected') throw n.reason;
+    if (v.status === 'rejected') throw v.reason;
 
     const exposed: Record<string, object> = {};
     for (const p of spec.containerPorts) exposed[`${p.containerPort}/tcp`] = {};
