@@ -61,6 +61,13 @@ function diff<T extends object>(row: T, want: T, overrides: string[]): Partial<T
 @Injectable()
 export class RegistryService {
   private readonly logger = new Logger('registry');
+  /**
+   * The catalogue rows, read once and kept until this service changes them (sync, admin patch)
+   * or SNAPSHOT_TTL_MS passes (a bound on staleness should another process write them). Every
+   * marketplace read and signup check used to cost two queries: measured by bench/api.bench.ts.
+   */
+  private snapshot?: Promise<{ at: number; agents: AgentTypeRecord[]; providers: LlmProviderRecord[] }>;
+  static readonly SNAPSHOT_TTL_MS = 10_000;
 
   constructor(
     private readonly repo: RegistryRepository,
@@ -108,36 +115,57 @@ export class RegistryService {
         agents.updated.push(m.id);
       } else agents.unchanged.push(m.id);
     }
+    this.invalidate();
     this.logger.log(
       `catalogue synced: agents +${agents.created.length} ~${agents.updated.length} =${agents.unchanged.length}; providers +${providers.created.length} ~${providers.updated.length} =${providers.unchanged.length}`,
     );
     return { agents, providers };
   }
 
-  listAgentTypes(): Promise<AgentTypeRecord[]> {
-    return this.repo.listAgentTypes();
+  private rows() {
+    const now = Date.now();
+    const fresh = async () => ({ at: now, agents: await this.repo.listAgentTypes(), providers: await this.repo.listProviders() });
+    const current = this.snapshot;
+    const next = (current ?? fresh()).then((s) => (now - s.at > RegistryService.SNAPSHOT_TTL_MS ? fresh() : s));
+    this.snapshot = next.catch((e: unknown) => {
+      this.snapshot = undefined; // a failed read is not kept
+      throw e;
+    });
+    return this.snapshot;
   }
 
-  listProviders(): Promise<LlmProviderRecord[]> {
-    return this.repo.listProviders();
+  private invalidate(): void {
+    this.snapshot = undefined;
   }
 
-  findAgentType(id: string): Promise<AgentTypeRecord | null> {
-    return this.repo.findAgentType(id);
+  async listAgentTypes(): Promise<AgentTypeRecord[]> {
+    return (await this.rows()).agents;
   }
 
-  findProvider(id: string): Promise<LlmProviderRecord | null> {
-    return this.repo.findProvider(id);
+  async listProviders(): Promise<LlmProviderRecord[]> {
+    return (await this.rows()).providers;
+  }
+
+  async findAgentType(id: string): Promise<AgentTypeRecord | null> {
+    return (await this.rows()).agents.find((a) => a.id === id) ?? null;
+  }
+
+  async findProvider(id: string): Promise<LlmProviderRecord | null> {
+    return (await this.rows()).providers.find((p) => p.id === id) ?? null;
   }
 
   async patchAgentType(id: string, patch: AgentTypePatch): Promise<AgentTypeRecord> {
+    this.invalidate();
     const r = await this.repo.patchAgentType(id, patch);
+    this.invalidate();
     if (!r) throw new NotFoundError(`agent type '${id}' not found`);
     return r;
   }
 
   async patchProvider(id: string, patch: LlmProviderPatch): Promise<LlmProviderRecord> {
+    this.invalidate();
     const r = await this.repo.patchProvider(id, patch);
+    this.invalidate();
     if (!r) throw new NotFoundError(`LLM provider '${id}' not found`);
     return r;
   }
