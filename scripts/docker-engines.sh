@@ -39,6 +39,10 @@ if [ "${1:-}" = "--second" ]; then
       ip link set br-berth2 up
     fi
     mkdir -p /var/lib/berth-docker2 /var/run/berth-docker2
+    # A network store left by an earlier start with other bridge settings makes this engine
+    # delete the default engine's docker0 on start (seen here). This engine is a throwaway
+    # test host: start it with a fresh network store.
+    rm -f /var/lib/berth-docker2/network/files/local-kv.db
     nohup dockerd --host "unix://$sock" --data-root /var/lib/berth-docker2 --exec-root /var/run/berth-docker2 \
       --pidfile /var/run/berth-docker2.pid --bridge br-berth2 \
       --default-address-pool base=10.220.0.0/16,size=28 >/var/log/berth-dockerd2.log 2>&1 &
