@@ -108,10 +108,11 @@ export default defineBench({
   name: 'node-daemon',
   description: 'node daemon RSS and CPU with N stand-in slots probed vs the same daemon with 0 slots',
   async run(ctx) {
-    // Every slot gets a bridge network of its own, and Docker's default address pools hold ~30
-    // networks per engine (shared here with other engineers' tests): 20 is what fits reliably.
-    // A step that hits the pool limit ends the stepping and is reported (see docs/bench.md).
-    const steps = ctx.quick ? [5, 10] : [10, 20];
+    // Every slot gets a bridge network of its own: Docker's default address pools hold ~30
+    // networks per engine, so hundreds of slots need small default-address-pools (the engines
+    // scripts/docker-engines.sh starts have them). A step that hits the pool limit ends the
+    // stepping and is reported (see docs/bench.md).
+    const steps = ctx.quick ? [5, 10] : [50, 100];
     const findings: string[] = [];
     const seconds = ctx.quick ? 10 : 30;
     const settleMs = ctx.quick ? 5000 : 10_000;
