@@ -66,7 +66,10 @@ export function createNodeAgentClient(
   credentials: NodeAgentCredentials,
   options: Record<string, unknown> = {},
 ): NodeAgentClient {
-  return new NodeAgentClient(address, nodeAgentChannelCredentials(credentials), options);
+  // With a pinned fingerprint the host name is not what is checked, so give TLS a name for SNI
+  // instead of the node's IP address (Node warns about an IP as ServerName, RFC 6066).
+  const pinned = credentials.fingerprintSha256 ? { 'grpc.ssl_target_name_override': 'berth-node' } : {};
+  return new NodeAgentClient(address, nodeAgentChannelCredentials(credentials), { ...pinned, ...options });
 }
 
 /**
