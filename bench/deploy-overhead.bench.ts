@@ -20,13 +20,13 @@
  * untimed warm-up round each first. Between rounds the slot is terminated through the API
  * (DELETE /api/slot, followed to its end) and baseline containers are removed directly.
  */
-import * as net from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { buildStandinImage, testDocker } from '@berth/testing';
 import { httpProbe } from '../apps/node-agent/src/health/http-probe';
 import { BenchRow, defineBench } from './harness';
 import { startBenchCoordinator, followDeployment, type BenchCoordinator, type ObservedEvent } from './support/coordinator';
 import { median, msSince, percentile, sleep, waitFor } from './support/stats';
+import { freePort } from '@berth/testing';
 
 const AGENT = 'myrai';
 const PROVIDER = 'anthropic';
@@ -67,14 +67,6 @@ interface BareRound {
   totalMs: number;
   startedMs: number;
   probes: number;
-}
-
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
 }
 
 const docker = testDocker();

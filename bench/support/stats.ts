@@ -1,3 +1,4 @@
+export { waitFor } from '@berth/testing';
 /** Small statistics helpers shared by the benches (no timing here: callers measure). */
 
 /** Percentile by linear interpolation between closest ranks (p in 0..100). */
@@ -17,18 +18,3 @@ export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeou
 /** Milliseconds since `t0` (a process.hrtime.bigint() reading). */
 export const msSince = (t0: bigint): number => Number(process.hrtime.bigint() - t0) / 1e6;
 
-export async function waitFor<T>(fn: () => Promise<T | undefined | null | false>, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline)
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-    await sleep(100);
-  }
-}

@@ -3,9 +3,9 @@
  * daemon or the coordinator), Docker engines, polling, and a small HTTP client.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import * as net from 'node:net';
 import * as path from 'node:path';
 import { testDocker, type TestContainerInfo } from '@berth/testing';
+export { freePort, waitFor } from '@berth/testing';
 
 export const ROOT = path.resolve(__dirname, '../..');
 
@@ -40,32 +40,6 @@ export function describeWithEngines(name: string, hosts: string[], fn: () => voi
   }
   console.warn(`SKIPPED "${name}": ${why} (set CI=true to make this a failure)`);
   describe.skip(name, fn);
-}
-
-export async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
-
-/** Polls until `fn` answers something truthy; the timeout error says what was awaited, the last error and `diag()`. */
-export async function waitFor<T>(fn: () => Promise<T | undefined | null | false>, timeoutMs: number, what: string, diag?: () => string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${(last as Error).message}` : ''}${diag ? `\n${diag()}` : ''}`);
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
 }
 
 /** A TypeScript entry point of this repo run in a child process (libs/testing/src/ts-register.js). */

@@ -5,14 +5,7 @@ import * as path from 'node:path';
 import { fetchServerCertificate } from '@berth/proto';
 import { loadNodeConfig } from './config';
 import { enrolIfConfigured, enrolOnBoot, enrolWithCoordinator, EnrolmentError, hasStoredToken, storeToken, tokenFile } from './enrol';
-
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
+import { freePort } from '@berth/testing';
 
 const json = (status: number, body: unknown) => new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
 

@@ -34,34 +34,12 @@ import { EnvModule } from '../config/env.module';
 import { NodesModule } from './nodes.module';
 import { NodesRepository } from './nodes.repository';
 import { NodesService } from './nodes.service';
+import { freePort, waitFor } from '@berth/testing';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON answers are checked field by field
 type Body = Record<string, any>;
 const ADMIN = `admin-${randomBytes(16).toString('hex')}`;
 const GRACE_SECONDS = 2;
-
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
-
-async function waitFor<T>(fn: () => Promise<T | undefined | null | false>, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describeWithDocker('fleet (real node daemon, real database)', () => {
   let tdb: TestDatabase;
