@@ -290,10 +290,11 @@ describe(`deployment runner (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite
     const n1 = await addNode('n1');
     const { slotId } = await newSlot();
     fake.down.add(n1); // placement still sees it up: the heartbeat that would say otherwise has not come yet
-    const n2 = await addNode('n2', 2048);
+    const n2 = await addNode('n2');
+    placement.reserve(n2, { memoryBytes: 1024 * MiB, nanoCpus: 0, ports: 0 }); // busier: spread picks n1 first
     const d = await service.deployNew(slotId);
     await runner.idle();
-    // spread prefers the emptier n1 (4 GiB) over n2 (2 GiB); it is unreachable, so n2 gets the slot
+    // spread prefers the emptier n1; it is unreachable, so n2 gets the slot
     expect((await repo.get(d.id))!).toMatchObject({ status: 'succeeded', node_id: n2 });
     expect((await repo.events(d.id)).map((e) => e.type)).toContain('rescheduling');
     expect(await node(n1)).toMatchObject({ allocated_memory_mb: 0 });
