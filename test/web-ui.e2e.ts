@@ -154,7 +154,7 @@ describe('web UI in Chromium', () => {
     await page.fill('#su-key', 'sk-not-an-anthropic-key-xxxxxxxxxxxx');
     await page.fill('#su-config-model', 'claude-sonnet');
     await page.click('#signup button[type=submit]');
-    await page.waitForFunction(`!!document.querySelector('[data-error-for="llm_api_key"]')?.textContent`);
+    await page.locator('[data-error-for="llm_api_key"]').filter({ hasText: /\S/ }).waitFor();
     const err = await text('[data-field="llm_api_key"] [data-error-for="llm_api_key"]');
     expect(err).toMatch(/does not look like a Anthropic key/);
     expect(await page.getAttribute('#su-key', 'aria-invalid')).toBe('true');
@@ -178,9 +178,8 @@ describe('web UI in Chromium', () => {
     expect(slot.state).toBe('pending');
     expect(slot.state_reason).toBeTruthy();
     expect(await text('#slot-state-badge')).toBe(slot.state);
-    await page.waitForFunction(
-      `document.querySelector('#slot-state-reason')?.textContent === ${JSON.stringify(slot.state_reason)}`,
-    );
+    await page.locator('#slot-state-reason').filter({ hasText: slot.state_reason as string }).waitFor();
+    expect(await text('#slot-state-reason')).toBe(slot.state_reason);
     const details = await text('#slot-details');
     expect(details).toMatch(/Myrai/);
     expect(details).toMatch(/Anthropic/);
@@ -198,7 +197,7 @@ describe('web UI in Chromium', () => {
 
   it('logs say why there are none; the compose file downloads with secrets as placeholders', async () => {
     await page.click('#slot-logs');
-    await page.waitForFunction(`!/Loading/.test(document.querySelector('#logs')?.textContent ?? 'Loading')`);
+    await page.locator('#logs').filter({ hasNotText: 'Loading' }).waitFor();
     expect(await text('#logs')).toMatch(/no container/);
     const [download] = await Promise.all([page.waitForEvent('download'), page.click('#slot-compose')]);
     const body = await new Promise<string>((resolve, reject) =>
@@ -251,12 +250,9 @@ describe('web UI in Chromium', () => {
     expect(await text('#slot-state-badge')).toBe('pending'); // dismissed: nothing sent
     page.once('dialog', (d) => void d.accept());
     await page.click('#slot-terminate');
-    await page.waitForFunction(
-      `document.querySelector('#slot-state-badge')?.textContent === 'terminated'`,
-      undefined,
-      { timeout: 30_000 },
-    );
-    expect(await text('#events')).toMatch(/terminat/i);
+    await page.locator('#slot-state-badge').filter({ hasText: /^terminated$/ }).waitFor({ timeout: 30_000 });
+    // The badge may follow a slot refresh before the event stream has delivered: wait for both.
+    await page.locator('#events').filter({ hasText: /terminat/i }).waitFor({ timeout: 30_000 });
     expect(await page.locator('#slot-restart').isDisabled()).toBe(true);
     expect(await page.locator('#slot-terminate').isDisabled()).toBe(true);
   });

@@ -100,10 +100,19 @@ export class DeploymentRunner implements OnApplicationShutdown {
     this.bus.publish({ deploymentId: d.id, event, finished });
   }
 
-  /** The last event of a deployment is named after its final status: succeeded, failed or rolled_back. */
+  /**
+   * The last event of a deployment is named after its final status: succeeded, failed or
+   * rolled_back (followers end their stream on it). The event is written before the status, so
+   * a finished deployment always has its final event.
+   */
   private async finish(d: DeploymentRecord, status: 'succeeded' | 'failed' | 'rolled_back', message: string, data?: unknown) {
-    await this.repo.setStatus(d.id, status, status === 'succeeded' ? null : message);
     await this.emit(d, status, message, data, true);
+    await this.repo.setStatus(d.id, status, status === 'succeeded' ? null : message);
+  }
+
+  /** Ends a deployment that is only waiting for room (terminate wins over it). */
+  async supersede(d: DeploymentRecord, reason: string): Promise<void> {
+    await this.finish(d, 'failed', reason);
   }
 
   /** Node calls are retried with backoff while the node is unavailable; the deployment id makes that safe. */

@@ -114,7 +114,7 @@ export class DeploymentsService {
     const slot = await this.liveSlot(customerId, slotId);
     const active = await this.repo.activeForSlot(slot.id);
     // Terminate wins over a deployment that waits for room: nothing runs yet.
-    if (active && active.status === 'waiting_capacity') await this.repo.setStatus(active.id, 'failed', 'superseded by terminate');
+    if (active && active.status === 'waiting_capacity') await this.runner.supersede(active, 'superseded by terminate');
     else if (active) throw new ConflictError(`deployment ${active.id} (${active.kind}) is still in progress for this slot`);
     const d = await this.repo.create(slot.id, 'terminate', this.desiredOf(slot));
     void this.runner.submit(d);
@@ -155,19 +155,19 @@ export class DeploymentsService {
       let lastSeq = 0;
       let replaying = true;
       const buffered: BusMessage[] = [];
-      const emit = (event: DeploymentEventView, finished: boolean) => {
+      // The last event of a deployment is named after its final status (the runner's finish()),
+      // so the stream ends on that event, whichever of the database or the bus brings it.
+      const emit = (event: DeploymentEventView) => {
         if (event.seq <= lastSeq) return;
         lastSeq = event.seq;
         sub.next(event);
-        if (finished) sub.complete();
+        if (isFinished(event.type)) sub.complete();
       };
-      const live = this.bus.of(d.id).subscribe((m) => (replaying ? buffered.push(m) : emit(m.event, m.finished)));
+      const live = this.bus.of(d.id).subscribe((m) => (replaying ? buffered.push(m) : emit(m.event)));
       void (async () => {
-        for (const e of await this.repo.events(d.id)) emit(e, false);
+        for (const e of await this.repo.events(d.id)) emit(e);
         replaying = false;
-        for (const m of buffered) emit(m.event, m.finished);
-        const now = await this.repo.get(d.id);
-        if (!now || isFinished(now.status)) sub.complete();
+        for (const m of buffered) emit(m.event);
       })().catch((e: unknown) => sub.error(e));
       return () => live.unsubscribe();
     });
