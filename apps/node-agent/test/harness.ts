@@ -5,7 +5,9 @@ import { randomBytes } from 'node:crypto';
 import { ClientReadableStream, ServiceError } from '@grpc/grpc-js';
 import { MiB, SlotDeploySpec } from '@berth/domain';
 import { createNodeAgentClient, DeployEvent, NodeAgentClient, toProtoDeploySpec } from '@berth/proto';
-import { buildStandinImage, testDocker, TestContainerInfo } from '@berth/testing';
+import { buildStandinImage, removeDockerObjectsByLabel, testDocker, TestContainerInfo } from '@berth/testing';
+import { startNodeAgent, type NodeAgentHandle } from '../src/node-agent';
+export { waitFor } from '@berth/testing';
 import { loadNodeConfig, NodeConfig } from '../src/config';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON bodies of the stand-in, checked by the tests
@@ -131,20 +133,26 @@ export async function http(
   return { status: res.status, body };
 }
 
-export async function waitFor<T>(
-  fn: () => Promise<T | undefined | false>,
-  timeoutMs: number,
-  what: string,
-): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn().catch(() => undefined);
-    if (v) return v;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
 export async function containersOf(nodeId: string): Promise<TestContainerInfo[]> {
   return docker.listContainers({ all: true, filters: JSON.stringify({ label: [`berth.node=${nodeId}`] }) });
+}
+
+/**
+ * One in-process daemon (and a client to it) for a describe block: started before its tests
+ * with the stand-in image built, stopped after them with every Docker object it made removed.
+ */
+export function useTestAgent(over: Record<string, string> = {}): { agent: NodeAgentHandle; c: NodeAgentClient } {
+  const ctx = {} as { agent: NodeAgentHandle; c: NodeAgentClient };
+  beforeAll(async () => {
+    await standinImage();
+    ctx.agent = await startNodeAgent(testConfig(over));
+    await ctx.agent.ready;
+    ctx.c = client(ctx.agent.grpcAddress, ctx.agent.token, ctx.agent.certPem, ctx.agent.fingerprintSha256);
+  });
+  afterAll(async () => {
+    ctx.c?.close();
+    await ctx.agent?.stop();
+    if (ctx.agent) await removeDockerObjectsByLabel(`berth.node=${ctx.agent.nodeId}`);
+  });
+  return ctx;
 }

@@ -23,6 +23,7 @@ import {
   spec,
   standinImage,
   testConfig,
+  useTestAgent,
   waitFor,
 } from './harness';
 
@@ -42,17 +43,8 @@ describeWithDocker('node daemon against a real Docker engine', () => {
     return last.slot!;
   };
 
-  beforeAll(async () => {
-    await standinImage();
-    agent = await startNodeAgent(testConfig());
-    await agent.ready;
-    c = client(agent.grpcAddress, agent.token, agent.certPem, agent.fingerprintSha256);
-  });
-  afterAll(async () => {
-    c?.close();
-    await agent?.stop();
-    if (agent) await removeDockerObjectsByLabel(`berth.node=${agent.nodeId}`);
-  });
+  const t = useTestAgent();
+  beforeAll(() => ({ agent, c } = t));
 
   it('deploys to healthy with the hardening, env and files in place, and reports it', async () => {
     const s = spec('hard', {}, { OPENAI_API_KEY: 'sk-test-secret-123' });

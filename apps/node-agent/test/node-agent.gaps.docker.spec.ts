@@ -14,6 +14,7 @@ import {
   STANDIN_TAG,
   standinImage,
   testConfig,
+  useTestAgent,
   waitFor,
 } from './harness';
 
@@ -54,17 +55,8 @@ const exists = (p: Promise<unknown>) =>
 describeWithDocker('node daemon: streams, replace, data dir ownership', () => {
   let agent: NodeAgentHandle;
   let c: NodeAgentClient;
-  beforeAll(async () => {
-    await standinImage();
-    agent = await startNodeAgent(testConfig());
-    await agent.ready;
-    c = client(agent.grpcAddress, agent.token, agent.certPem, agent.fingerprintSha256);
-  });
-  afterAll(async () => {
-    c?.close();
-    await agent?.stop();
-    if (agent) await removeDockerObjectsByLabel(`berth.node=${agent.nodeId}`);
-  });
+  const t = useTestAgent();
+  beforeAll(() => ({ agent, c } = t));
 
   it('a non-root agent owns a data dir its image does not have, with spec.files, across a restart', async () => {
     // /state does not exist in the stand-in image: the fresh volume root used to stay root's.
