@@ -143,6 +143,12 @@ export class SlotReconciler {
         orphans.push(keep);
         continue;
       }
+      if (known && known.deploymentId === keep.handle!.deploymentId && known.state === 'failed') {
+        // The listing is older than the failure: that deploy already removed this container and
+        // gave its ports back. Adopting it would take the ports again (seen as a flaky port count).
+        orphans.push(keep);
+        continue;
+      }
       this.slots.adopt(toRecord(keep), keep.state === 'running' || keep.state === 'restarting');
       this.log.info('adopted container', {
         slot: slotId,
