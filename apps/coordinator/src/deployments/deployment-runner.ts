@@ -200,9 +200,12 @@ export class DeploymentRunner implements OnApplicationShutdown {
         { exclude },
       );
       if (!r.ok) return { reason: r.message };
-      if (await this.repo.reserveAndAssign(d.id, r.nodeId, memory_mb, cpu_millis)) return { nodeId: r.nodeId };
+      if (await this.repo.reserveAndAssign(d.id, r.nodeId, memory_mb, cpu_millis)) {
+        this.placement.confirm(r.nodeId, demand);
+        return { nodeId: r.nodeId };
+      }
       // The in-memory view was stale (another coordinator, or a heartbeat not seen yet): try the next node.
-      this.placement.release(r.nodeId, demand);
+      this.placement.abandon(r.nodeId, demand);
       exclude.add(r.nodeId);
     }
     return { reason: 'every candidate node filled up while placing; will try again' };

@@ -74,9 +74,26 @@ describe('SchedulerModule / PlacementService', () => {
     const first = s.placeAndReserve(req);
     expect(first).toMatchObject({ ok: true, nodeId: 'a' });
     // The database says 'a' is full after all (another coordinator took it).
-    s.release('a', req);
+    s.abandon('a', req);
     s.upsertNode(node('a', { allocatedMemoryBytes: 4 * GiB }));
     expect(s.placeAndReserve(req, { exclude: new Set(['a']) })).toMatchObject({ ok: true, nodeId: 'b' });
     expect(s.getNode('b')).toMatchObject({ allocatedMemoryBytes: 2 * GiB });
+  });
+
+  it('a refresh from the database keeps placements it does not show yet, until they are confirmed', async () => {
+    const s = await service();
+    s.syncNodes([node('a'), node('b')]);
+    expect(s.placeAndReserve(req)).toMatchObject({ ok: true, nodeId: 'a' });
+    // A heartbeat brings a's row before the reservation is committed: 'a' must not look empty again.
+    s.upsertNode(node('a'));
+    expect(s.getNode('a')).toMatchObject({ allocatedMemoryBytes: GiB });
+    expect(s.placeAndReserve(req)).toMatchObject({ ok: true, nodeId: 'b' });
+    // Committed: the rows include them now, and nothing is counted twice.
+    s.confirm('a', req);
+    s.confirm('b', req);
+    s.upsertNode(node('a', { allocatedMemoryBytes: GiB }));
+    s.upsertNode(node('b', { allocatedMemoryBytes: GiB }));
+    expect(s.getNode('a')).toMatchObject({ allocatedMemoryBytes: GiB });
+    expect(s.getNode('b')).toMatchObject({ allocatedMemoryBytes: GiB });
   });
 });

@@ -18,13 +18,20 @@ import { SCHEDULER_CONFIG, SchedulerConfig } from './scheduler.config';
  * Intended use by the deployment flow (the database stays the source of truth):
  *   1. keep the view fresh: `syncNodes` at boot, `upsertNode`/`setNodeStatus` on heartbeats and drains;
  *   2. `placeAndReserve(request)` gives a node and holds the room here, so a burst doesn't pile onto it;
- *   3. reserve in the database with the conditional update; if it loses the race, `release` here,
- *      refresh that node with `upsertNode`, and call `placeAndReserve` again with the node in `exclude`;
+ *   3. reserve in the database with the conditional update; when it takes, `confirm` here; if it
+ *      loses the race, `abandon` here, refresh that node with `upsertNode`, and call
+ *      `placeAndReserve` again with the node in `exclude`;
  *   4. on terminate or a failed deployment, `release`.
  */
 @Injectable()
 export class PlacementService {
   private readonly index: PlacementIndex;
+  /**
+   * Room taken by placeAndReserve and not yet confirmed in the database. A node's view refreshed
+   * from its database row (heartbeats) would otherwise drop it, and a burst of placements would
+   * pile onto the node that looks empty again.
+   */
+  private readonly pending = new Map<string, { memoryBytes: number; nanoCpus: number }>();
 
   constructor(@Inject(SCHEDULER_CONFIG) config: SchedulerConfig) {
     this.index = new PlacementIndex([], { strategy: config.strategy });
@@ -38,11 +45,32 @@ export class PlacementService {
   syncNodes(nodes: readonly NodeCapacity[]): void {
     const keep = new Set(nodes.map((n) => n.id));
     for (const n of this.index.nodes()) if (!keep.has(n.id)) this.index.remove(n.id);
-    for (const n of nodes) this.index.upsert(n);
+    for (const n of nodes) this.upsertNode(n);
   }
 
+  /** A node as its database row (or heartbeat) says, plus what is placed here but not yet confirmed there. */
   upsertNode(node: NodeCapacity): void {
-    this.index.upsert(node);
+    const p = this.pending.get(node.id);
+    this.index.upsert(p ? { ...node, allocatedMemoryBytes: node.allocatedMemoryBytes + p.memoryBytes, allocatedNanoCpus: node.allocatedNanoCpus + p.nanoCpus } : node);
+  }
+
+  private addPending(nodeId: string, demand: SlotDemand, sign: 1 | -1): void {
+    const p = this.pending.get(nodeId) ?? { memoryBytes: 0, nanoCpus: 0 };
+    p.memoryBytes = Math.max(0, p.memoryBytes + sign * demand.memoryBytes);
+    p.nanoCpus = Math.max(0, p.nanoCpus + sign * demand.nanoCpus);
+    if (p.memoryBytes === 0 && p.nanoCpus === 0) this.pending.delete(nodeId);
+    else this.pending.set(nodeId, p);
+  }
+
+  /** The database now holds what placeAndReserve took on this node (its rows include it from here on). */
+  confirm(nodeId: string, demand: SlotDemand): void {
+    this.addPending(nodeId, demand, -1);
+  }
+
+  /** Gives back what placeAndReserve took when the database refused it (a lost race). */
+  abandon(nodeId: string, demand: SlotDemand): void {
+    this.addPending(nodeId, demand, -1);
+    this.index.release(nodeId, demand);
   }
 
   removeNode(nodeId: string): boolean {
@@ -68,12 +96,14 @@ export class PlacementService {
 
   /** Chooses and holds the room in memory. */
   placeAndReserve(request: PlacementRequest, options?: PlaceOptions): PlacementResult {
-    return this.index.placeAndReserve(request, options);
+    const r = this.index.placeAndReserve(request, options);
+    if (r.ok) this.addPending(r.nodeId, request, 1);
+    return r;
   }
 
   /** Like placeAndReserve, but a failure is a CapacityExhaustedError carrying the readable reason. */
   placeAndReserveOrThrow(request: PlacementRequest, options?: PlaceOptions): string {
-    const result = this.index.placeAndReserve(request, options);
+    const result = this.placeAndReserve(request, options);
     if (!result.ok) throw placementError(result);
     return result.nodeId;
   }
