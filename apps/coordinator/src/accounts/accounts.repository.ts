@@ -73,7 +73,7 @@ export class AccountsRepository {
             llm_base_url: a.llmBaseUrl,
             config: a.config as Prisma.InputJsonValue,
             state: 'pending',
-            state_reason: 'waiting for the deploy pipeline',
+            state_reason: 'waiting to be placed on a node',
           },
         });
         for (const s of a.secrets) {
