@@ -38,7 +38,7 @@ export interface StartOptions {
   logger?: Logger;
 }
 
-/** Starts the daemon in-process (main.ts, tests, and later the all-in-one `npm start`). */
+/** Starts the daemon in-process (main.ts, tests, and the all-in-one `npm start`: apps/coordinator/src/local-node.ts). */
 export async function startNodeAgent(config: NodeConfig, opts: StartOptions = {}): Promise<NodeAgentHandle> {
   const nodeId = config.BERTH_NODE_ID;
   const log = opts.logger ?? createLogger(config.BERTH_NODE_LOG_LEVEL, nodeId);
