@@ -4,6 +4,7 @@ import type { CoordinatorConfig } from '../config/config.schema';
 import { createTestDatabase, type TestDatabase } from '../database/test-database';
 import { RegistryRepository } from '../registry/registry.repository';
 import { RegistryService, catalogueFactory } from '../registry/registry.service';
+import { NodesRepository } from '../nodes/nodes.repository';
 import { PlacementService } from '../scheduler/placement.service';
 import { SecretsRepository } from '../secrets/secrets.repository';
 import { SecretsService, secretAad } from '../secrets/secrets.service';
@@ -82,7 +83,7 @@ describe(`deployment runner (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite
   }
 
   function makeRunner(): DeploymentRunner {
-    return new DeploymentRunner(repo, builder, keys, fake, placement, bus, cfg);
+    return new DeploymentRunner(repo, new NodesRepository(t.db), builder, keys, fake, placement, bus, cfg);
   }
 
   beforeAll(async () => {

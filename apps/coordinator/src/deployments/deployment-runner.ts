@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { DomainError, MiB, UnavailableError, type SlotDeploySpec } from '@berth/domain';
+import { NodesRepository } from '../nodes/nodes.repository';
 import { PlacementService } from '../scheduler/placement.service';
 import { DeploymentBus } from './deployment-bus';
 import { isFinished, type PublishedPort, type SlotState } from './deployment.types';
@@ -34,6 +35,8 @@ export class DeploymentRunner implements OnApplicationShutdown {
 
   constructor(
     private readonly repo: DeploymentsRepository,
+    /** Frees a slot's room on a node (terminate, the old node after a move). */
+    private readonly nodeRoom: NodesRepository,
     private readonly builder: SlotSpecBuilder,
     private readonly keys: SlotKeys,
     @Inject(NODE_GATEWAY) private readonly nodes: NodeGateway,
@@ -226,7 +229,7 @@ export class DeploymentRunner implements OnApplicationShutdown {
     if (from && from !== nodeId) {
       // The old copy goes only now that the new one is healthy; a down node is cleaned when it returns.
       await this.nodes.terminate(from, slot.id, false).catch((e) => this.emit(d, 'cleanup_deferred', `old copy on node ${from}: ${errorMessage(e)}`));
-      await this.repo.releaseNodeRoom(from, slot.memory_mb, slot.cpu_millis);
+      await this.nodeRoom.release(from, slot.memory_mb, slot.cpu_millis);
       this.placement.release(from, { memoryBytes: slot.memory_mb * MiB, nanoCpus: slot.cpu_millis * 1_000_000, ports: 0 });
     }
     await this.repo.keepReservation(d.id);
@@ -359,7 +362,7 @@ export class DeploymentRunner implements OnApplicationShutdown {
         // The node is unreachable: its copy is removed when it comes back (reconcileNode).
         await this.emit(d, 'cleanup_deferred', errorMessage(e));
       }
-      await this.repo.releaseNodeRoom(slot.node_id, slot.memory_mb, slot.cpu_millis);
+      await this.nodeRoom.release(slot.node_id, slot.memory_mb, slot.cpu_millis);
       this.placement.release(slot.node_id, { memoryBytes: slot.memory_mb * MiB, nanoCpus: slot.cpu_millis * 1_000_000, ports: 0 });
     }
     await this.repo.updateSlot(slot.id, { state: 'terminated', state_reason: null, published_ports: [], terminated_at: new Date() });

@@ -211,15 +211,6 @@ export class DeploymentsRepository {
     await this.db.prisma.deployment.update({ where: { id }, data: { reserved_memory_mb: 0, reserved_cpu_millis: 0 } });
   }
 
-  /** Frees a slot's room on a node (terminate, or the old node after a move). */
-  async releaseNodeRoom(nodeId: string, memoryMb: number, cpuMillis: number): Promise<void> {
-    await this.db.prisma.$executeRaw`
-      UPDATE nodes SET allocated_memory_mb = GREATEST(allocated_memory_mb - ${memoryMb}, 0),
-                       allocated_cpu_millis = GREATEST(allocated_cpu_millis - ${cpuMillis}, 0),
-                       updated_at = now()
-      WHERE id = ${nodeId}::uuid`;
-  }
-
   /** Grows (or shrinks, with negative deltas) a slot's room on its node; false when it does not fit. */
   async resizeNodeRoom(nodeId: string, deltaMemoryMb: number, deltaCpuMillis: number): Promise<boolean> {
     const took = await this.db.prisma.$executeRaw`
