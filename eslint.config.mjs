@@ -21,7 +21,7 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
     },
   },
-  only('no-restricted-imports', ['apps/node-agent/src/runtime/docker.runtime.ts', 'libs/testing/**'], ['dockerode'], 'dockerode only in runtime/docker.runtime.ts'),
+  only('no-restricted-imports', ['libs/node-daemon/src/runtime/docker.runtime.ts', 'libs/testing/**'], ['dockerode'], 'dockerode only in runtime/docker.runtime.ts'),
   only(
     '@typescript-eslint/no-restricted-imports',
     ['**/*.repository.ts', 'apps/coordinator/src/database/**', 'libs/testing/**'],

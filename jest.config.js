@@ -22,7 +22,7 @@ module.exports = {
   transform: { '^.+\\.(t|m?j|cj)s$': swc },
   transformIgnorePatterns: ['/node_modules/(?!(@nestjs|@electric-sql|pglite-prisma-adapter)/)'],
   moduleNameMapper: {
-    '^@berth/(domain|config|proto|catalog|templates|testing)$': '<rootDir>/libs/$1/src',
+    '^@berth/(domain|config|proto|catalog|templates|testing|node-daemon)$': '<rootDir>/libs/$1/src',
   },
   testTimeout: 120000,
 };

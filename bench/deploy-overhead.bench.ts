@@ -10,7 +10,7 @@
  *
  * Baseline: dockerode create + start of the SAME image with the same Cmd, memory/CPU/pids limits
  * (read from the pipeline's own container) and a published port, then an HTTP probe loop on the
- * daemon's schedule: the same probe function (apps/node-agent/src/health/http-probe.ts), the same
+ * daemon's schedule: the same probe function (libs/node-daemon/src/health/http-probe.ts), the same
  * first-probe delay and the same interval, both read from the daemon's slot record.
  *
  * For reference only (not in the ratio), the same bare container probed every 20 ms shows when
@@ -22,7 +22,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { buildStandinImage, testDocker } from '@berth/testing';
-import { httpProbe } from '../apps/node-agent/src/health/http-probe';
+import { httpProbe } from '@berth/node-daemon';
 import { BenchRow, defineBench } from './harness';
 import { startBenchCoordinator, followDeployment, type BenchCoordinator, type ObservedEvent } from './support/coordinator';
 import { median, msSince, percentile, sleep, waitFor } from './support/stats';

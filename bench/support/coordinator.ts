@@ -13,7 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { createApp, type CoordinatorApp } from '../../apps/coordinator/src/app';
 import { createTestDatabase, type TestDatabase } from '../../apps/coordinator/src/database/test-database';
 import { startLocalNode } from '../../apps/coordinator/src/local-node';
-import type { NodeAgentHandle } from '../../apps/node-agent/src/node-agent';
+import type { NodeAgentHandle } from '@berth/node-daemon';
 import { removeDockerObjectsByLabel } from '@berth/testing';
 import { msSince } from './stats';
 

@@ -7,8 +7,7 @@ import type { LoggerService } from '@nestjs/common';
 import { createApp, type CoordinatorApp } from '../../apps/coordinator/src/app';
 import { createTestDatabase, type TestDatabase } from '../../apps/coordinator/src/database/test-database';
 import { NodesService } from '../../apps/coordinator/src/nodes/nodes.service';
-import { loadNodeConfig, type NodeConfig } from '../../apps/node-agent/src/config';
-import { startNodeAgent, type NodeAgentHandle } from '../../apps/node-agent/src/node-agent';
+import { loadNodeConfig, startNodeAgent, type NodeAgentHandle, type NodeConfig } from '@berth/node-daemon';
 import { removeDockerObjectsByLabel } from '@berth/testing';
 import { ApiClient, expectStatus } from './http-client';
 

@@ -1,7 +1,6 @@
 import { join } from 'node:path';
 import { Logger } from '@nestjs/common';
-import { loadNodeConfig } from '../../node-agent/src/config';
-import { startNodeAgent, type NodeAgentHandle } from '../../node-agent/src/node-agent';
+import { loadNodeConfig, startNodeAgent, type NodeAgentHandle } from '@berth/node-daemon';
 import type { CoordinatorApp } from './app';
 import { NodesService } from './nodes/nodes.service';
 

@@ -1,7 +1,7 @@
 /**
  * The one catalogue of domain errors. Services throw these; the HTTP edge maps them
  * to status codes in one place (apps/coordinator/src/common/domain-error.filter.ts)
- * and the gRPC edge maps them to status codes in one place (apps/node-agent/src/grpc/errors.ts).
+ * and the gRPC edge maps them to status codes in one place (libs/node-daemon/src/grpc/errors.ts).
  */
 export type DomainErrorCode =
   | 'INVALID_ARGUMENT'
