@@ -21,7 +21,12 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
     },
   },
-  only('no-restricted-imports', ['libs/node-daemon/src/runtime/docker.runtime.ts', 'libs/testing/**'], ['dockerode'], 'dockerode only in runtime/docker.runtime.ts'),
+  only(
+    'no-restricted-imports',
+    ['libs/node-daemon/src/runtime/docker.runtime.ts', 'libs/node-daemon/src/runtime/docker/**', 'libs/testing/**'],
+    ['dockerode'],
+    'dockerode only in runtime/docker.runtime.ts and runtime/docker/',
+  ),
   only(
     '@typescript-eslint/no-restricted-imports',
     ['**/*.repository.ts', 'apps/coordinator/src/database/**', 'libs/testing/**'],
