@@ -2,8 +2,8 @@ import type { SlotFileSpec, SlotHealthSpec, SlotPortBinding, SlotResources } fro
 
 /**
  * Our runtime contract, in Nomad's driver shape (start -> handle, stop, destroy, inspect, stats,
- * logs, events, recover). It carries Berth's types only; docker.runtime.ts is the one place that
- * speaks Docker, fake.runtime.ts the one used by unit specs.
+ * logs, events, recover). It carries Berth's types only; docker.runtime.ts (with its parts in
+ * docker/) is the one place that speaks Docker, fake.runtime.ts the one used by unit specs.
  */
 export interface RuntimeStartSpec {
   nodeId: string;
