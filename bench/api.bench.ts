@@ -16,7 +16,7 @@ import * as path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { MarketplaceService, agentView } from '../apps/coordinator/src/marketplace/marketplace.service';
 import { RegistryService } from '../apps/coordinator/src/registry/registry.service';
-import { PLAN } from '../apps/coordinator/src/slots/plan';
+import { PLAN } from '../apps/coordinator/src/slot-model';
 import { BenchRow, defineBench, measureRate } from './harness';
 import { startBenchCoordinator } from './support/coordinator';
 

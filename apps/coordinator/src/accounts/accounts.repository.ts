@@ -4,9 +4,7 @@ import type { Prisma } from '../../../../prisma/generated/client/client';
 import type { Database } from '../database/database';
 import { DATABASE } from '../database/database.module';
 import type { SealedSecret, SecretKind } from '../secrets/secrets.service';
-import type { Addons } from '../slots/plan';
-import { toSlot } from '../slots/slots.repository';
-import type { SlotRecord } from '../slots/slots.types';
+import { toSlot, type Addons, type SlotRecord } from '../slot-model';
 
 export interface CustomerRecord {
   id: string;

@@ -8,7 +8,7 @@ import { newToken } from '../auth/tokens';
 import { CONFIG, type CoordinatorConfig } from '../config/config.schema';
 import { DeploymentsService, deploymentView } from '../deployments/deployments.service';
 import { maskHint, SecretsService, secretAad, type SecretKind } from '../secrets/secrets.service';
-import { slotResources } from '../slots/plan';
+import { slotResources } from '../slot-model';
 import { SelectionValidator } from '../slots/selection';
 import { SlotsService } from '../slots/slots.service';
 import { slotView } from '../slots/slots.view';

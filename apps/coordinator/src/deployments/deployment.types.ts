@@ -46,7 +46,7 @@ export interface DesiredState {
   from_node_id?: string | null;
 }
 
-export type { SlotState, PublishedPort } from '../slots/slots.types';
+export type { SlotState, PublishedPort } from '../slot-model';
 
 export interface DeploymentEventView {
   seq: number;

@@ -1,8 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DATABASE } from '../database/database.module';
 import type { Database } from '../database/database';
-import { toSlot } from '../slots/slots.repository';
-import type { SlotRecord, SlotState } from '../slots/slots.types';
+import { toSlot, type SlotRecord, type SlotState } from '../slot-model';
 import type { DeploymentEventView, DeploymentKind, DeploymentStatus, DesiredState } from './deployment.types';
 
 export interface DeploymentRecord {

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Observable } from 'rxjs';
 import { ConflictError, FailedPreconditionError, NotFoundError } from '@berth/domain';
-import { slotResources, type Addons } from '../slots/plan';
+import { slotResources, type Addons } from '../slot-model';
 import { DeploymentBus, type BusMessage } from './deployment-bus';
 import { DeploymentRunner } from './deployment-runner';
 import { isFinished, type DeploymentEventView, type DeploymentKind, type DeploymentView, type DesiredState } from './deployment.types';

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { RegistryService } from '../registry/registry.service';
 import type { AgentTypeRecord, LlmProviderRecord } from '../registry/registry.types';
-import { monthlyPrice, PLAN, requiredAddons } from '../slots/plan';
+import { monthlyPrice, PLAN, requiredAddons } from '../slot-model';
 import { MarketplaceRepository } from './marketplace.repository';
 
 /** Shown while no slot exists yet: the combinations the catalogue's authors recommend. */

@@ -5,10 +5,9 @@ import { DeploymentsService, deploymentView } from '../deployments/deployments.s
 import { NODE_GATEWAY, type NodeGateway } from '../deployments/node-gateway';
 import { SlotSpecBuilder } from '../deployments/slot-spec.builder';
 import { SecretsRepository } from '../secrets/secrets.repository';
-import { monthlyPrice, PLAN, type Addons } from './plan';
 import { SelectionValidator } from './selection';
 import { SlotsRepository } from './slots.repository';
-import type { SlotRecord } from './slots.types';
+import { monthlyPrice, PLAN, type Addons, type SlotRecord } from '../slot-model';
 import { slotView } from './slots.view';
 import type { AddonsDto, SwitchDto } from './dto/slot.dto';
 

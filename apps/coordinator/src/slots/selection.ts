@@ -3,7 +3,7 @@ import { createConfigAjv } from '@berth/catalog';
 import type { FieldErrors } from '@berth/domain';
 import { RegistryService } from '../registry/registry.service';
 import type { AgentTypeRecord, LlmProviderRecord } from '../registry/registry.types';
-import { missingAddons, PLAN, type Addons } from './plan';
+import { missingAddons, PLAN, type Addons } from '../slot-model';
 
 /** What a customer picks for a slot, at signup or at a switch. */
 export interface Selection {

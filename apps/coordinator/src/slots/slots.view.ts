@@ -1,5 +1,4 @@
-import { monthlyPrice } from './plan';
-import type { SlotRecord } from './slots.types';
+import { monthlyPrice, type SlotRecord } from '../slot-model';
 
 /** What the API shows of a slot: never a secret, at most its "…abcd" hints. */
 export function slotView(s: SlotRecord, secretHints: Record<string, string>) {
