@@ -90,7 +90,7 @@ describe(`deployment runner (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite
     t = await createTestDatabase();
     const registry = new RegistryService(new RegistryRepository(t.db), catalogueFactory());
     await registry.sync();
-    repo = new DeploymentsRepository(t.db);
+    repo = new DeploymentsRepository(t.db, new NodesRepository(t.db));
     secrets = new SecretsService(randomBytes(32));
     secretsRepo = new SecretsRepository(t.db);
     accounts = new AccountsRepository(t.db);

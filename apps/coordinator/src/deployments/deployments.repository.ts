@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DATABASE } from '../database/database.module';
 import type { Database } from '../database/database';
+import { NodesRepository } from '../nodes/nodes.repository';
 import { toSlot, type SlotRecord, type SlotState } from '../slot-model';
 import type { DeploymentEventView, DeploymentKind, DeploymentStatus, DesiredState } from './deployment.types';
 
@@ -75,7 +76,10 @@ function toRecord(r: Row): DeploymentRecord {
 /** Deployments, their events, node reservations and the slot's runtime columns. */
 @Injectable()
 export class DeploymentsRepository {
-  constructor(@Inject(DATABASE) private readonly db: Database) {}
+  constructor(
+    @Inject(DATABASE) private readonly db: Database,
+    private readonly nodes: NodesRepository,
+  ) {}
 
   async create(slotId: string, kind: DeploymentKind, desired: DesiredState, idempotencyKey?: string): Promise<DeploymentRecord> {
     const row = await this.db.prisma.deployment.create({
@@ -165,14 +169,7 @@ export class DeploymentsRepository {
    */
   async reserveAndAssign(id: string, nodeId: string, memoryMb: number, cpuMillis: number): Promise<boolean> {
     return this.db.prisma.$transaction(async (tx) => {
-      const took = await tx.$executeRaw`
-        UPDATE nodes SET allocated_memory_mb = allocated_memory_mb + ${memoryMb},
-                         allocated_cpu_millis = allocated_cpu_millis + ${cpuMillis},
-                         updated_at = now()
-        WHERE id = ${nodeId}::uuid AND status = 'up'
-          AND allocated_memory_mb + ${memoryMb} <= allocatable_memory_mb
-          AND allocated_cpu_millis + ${cpuMillis} <= allocatable_cpu_millis`;
-      if (took !== 1) return false;
+      if (!(await this.nodes.reserve(nodeId, memoryMb, cpuMillis, tx))) return false;
       await tx.deployment.update({
         where: { id },
         data: { node_id: nodeId, reserved_memory_mb: memoryMb, reserved_cpu_millis: cpuMillis, status: 'scheduled' },
@@ -196,11 +193,7 @@ export class DeploymentsRepository {
     await this.db.prisma.$transaction(async (tx) => {
       const d = await tx.deployment.findUnique({ where: { id } });
       if (!d || !d.node_id || (d.reserved_memory_mb === 0 && d.reserved_cpu_millis === 0)) return;
-      await tx.$executeRaw`
-        UPDATE nodes SET allocated_memory_mb = GREATEST(allocated_memory_mb - ${d.reserved_memory_mb}, 0),
-                         allocated_cpu_millis = GREATEST(allocated_cpu_millis - ${d.reserved_cpu_millis}, 0),
-                         updated_at = now()
-        WHERE id = ${d.node_id}::uuid`;
+      await this.nodes.release(d.node_id, d.reserved_memory_mb, d.reserved_cpu_millis, tx);
       await tx.deployment.update({ where: { id }, data: { reserved_memory_mb: 0, reserved_cpu_millis: 0 } });
     });
   }
@@ -208,18 +201,6 @@ export class DeploymentsRepository {
   /** After success the room belongs to the slot, not the deployment. */
   async keepReservation(id: string): Promise<void> {
     await this.db.prisma.deployment.update({ where: { id }, data: { reserved_memory_mb: 0, reserved_cpu_millis: 0 } });
-  }
-
-  /** Grows (or shrinks, with negative deltas) a slot's room on its node; false when it does not fit. */
-  async resizeNodeRoom(nodeId: string, deltaMemoryMb: number, deltaCpuMillis: number): Promise<boolean> {
-    const took = await this.db.prisma.$executeRaw`
-      UPDATE nodes SET allocated_memory_mb = GREATEST(allocated_memory_mb + ${deltaMemoryMb}, 0),
-                       allocated_cpu_millis = GREATEST(allocated_cpu_millis + ${deltaCpuMillis}, 0),
-                       updated_at = now()
-      WHERE id = ${nodeId}::uuid
-        AND allocated_memory_mb + ${deltaMemoryMb} <= allocatable_memory_mb
-        AND allocated_cpu_millis + ${deltaCpuMillis} <= allocatable_cpu_millis`;
-    return took === 1;
   }
 
   async getSlot(slotId: string): Promise<SlotRuntime | null> {

@@ -1,6 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
+import type { Prisma } from '../../../../prisma/generated/client/client';
 import { DATABASE } from '../database/database.module';
 import type { Database } from '../database/database';
+
+/** The root client or a caller's transaction: room can be taken in the same transaction as what it is for. */
+export type Tx = Prisma.TransactionClient;
 
 export type NodeStatus = 'up' | 'down' | 'draining';
 
@@ -121,11 +125,12 @@ export class NodesRepository {
 
   /**
    * Takes room on an `up` node in one conditional UPDATE: two concurrent reservations can never
-   * both take the last room. Returns whether it took.
+   * both take the last room. Returns whether it took. Pass `tx` to take it inside a transaction
+   * that also records who holds it (DeploymentsRepository.reserveAndAssign).
    */
-  async reserve(nodeId: string, memoryMb: number, cpuMillis: number): Promise<boolean> {
+  async reserve(nodeId: string, memoryMb: number, cpuMillis: number, tx: Tx = this.db.prisma): Promise<boolean> {
     assertAmount(memoryMb, cpuMillis);
-    const n = await this.db.prisma.$executeRaw`
+    const n = await tx.$executeRaw`
       UPDATE nodes
          SET allocated_memory_mb = allocated_memory_mb + ${memoryMb},
              allocated_cpu_millis = allocated_cpu_millis + ${cpuMillis},
@@ -138,15 +143,27 @@ export class NodesRepository {
   }
 
   /** Gives room back (whatever the node's status); never below zero. Returns whether the node exists. */
-  async release(nodeId: string, memoryMb: number, cpuMillis: number): Promise<boolean> {
+  async release(nodeId: string, memoryMb: number, cpuMillis: number, tx: Tx = this.db.prisma): Promise<boolean> {
     assertAmount(memoryMb, cpuMillis);
-    const n = await this.db.prisma.$executeRaw`
+    const n = await tx.$executeRaw`
       UPDATE nodes
          SET allocated_memory_mb = GREATEST(0, allocated_memory_mb - ${memoryMb}),
              allocated_cpu_millis = GREATEST(0, allocated_cpu_millis - ${cpuMillis}),
              updated_at = now()
        WHERE id = ${nodeId}::uuid`;
     return n === 1;
+  }
+
+  /** Grows (or shrinks, with negative deltas) a slot's room on its node; false when it does not fit. */
+  async resize(nodeId: string, deltaMemoryMb: number, deltaCpuMillis: number): Promise<boolean> {
+    const took = await this.db.prisma.$executeRaw`
+      UPDATE nodes SET allocated_memory_mb = GREATEST(allocated_memory_mb + ${deltaMemoryMb}, 0),
+                       allocated_cpu_millis = GREATEST(allocated_cpu_millis + ${deltaCpuMillis}, 0),
+                       updated_at = now()
+      WHERE id = ${nodeId}::uuid
+        AND allocated_memory_mb + ${deltaMemoryMb} <= allocatable_memory_mb
+        AND allocated_cpu_millis + ${deltaCpuMillis} <= allocatable_cpu_millis`;
+    return took === 1;
   }
 
   // ---- nodes -------------------------------------------------------------------------------

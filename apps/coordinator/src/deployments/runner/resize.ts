@@ -16,7 +16,7 @@ export async function runResize(ctx: RunnerContext, d: DeploymentRecord): Promis
   }
   const dm = memory_mb - slot.memory_mb;
   const dc = cpu_millis - slot.cpu_millis;
-  if (!(await ctx.repo.resizeNodeRoom(slot.node_id, dm, dc))) {
+  if (!(await ctx.nodeRoom.resize(slot.node_id, dm, dc))) {
     const move = await ctx.repo.create(slot.id, 'move', {
       ...d.desired,
       exclude_nodes: [slot.node_id],
@@ -32,7 +32,7 @@ export async function runResize(ctx: RunnerContext, d: DeploymentRecord): Promis
       ctx.nodes.updateResources(slot.node_id!, slot.id, { memoryBytes: memory_mb * MiB, nanoCpus: cpu_millis * 1_000_000, pidsLimit: 512 }),
     );
   } catch (e) {
-    await ctx.repo.resizeNodeRoom(slot.node_id, -dm, -dc);
+    await ctx.nodeRoom.resize(slot.node_id, -dm, -dc);
     throw e;
   }
   await ctx.repo.updateSlot(slot.id, { memory_mb, cpu_millis });
