@@ -27,7 +27,8 @@ import {
 import { InvalidArgumentError, NodeSlotState } from '@berth/domain';
 import { errorMessage, Logger } from '../logger';
 import { SlotRecord } from '../slots/slot-record';
-import { Capacity, SlotService } from '../slots/slot.service';
+import { Capacity } from '../slots/slot-table';
+import { SlotService } from '../slots/slot.service';
 import { toGrpcError } from './errors';
 
 export interface HandlerDeps {

@@ -1,4 +1,10 @@
-import type { NodeSlotState, SlotHealthSpec, SlotPortBinding, SlotResources } from '@berth/domain';
+import type {
+  NodeSlotState,
+  SlotDeploySpec,
+  SlotHealthSpec,
+  SlotPortBinding,
+  SlotResources,
+} from '@berth/domain';
 import type { ContainerHandle } from '../runtime/container-runtime';
 
 /** The daemon's in-memory view of one slot (rebuilt from container labels after a restart). */
@@ -39,4 +45,42 @@ export interface SlotRecord {
 /** States whose slot holds resources (capacity, ports). */
 export function holdsResources(r: SlotRecord): boolean {
   return r.state !== 'failed' || r.handle !== undefined;
+}
+
+type DeploymentIdentity = Pick<
+  SlotRecord,
+  'slotId' | 'deploymentId' | 'customerId' | 'agentTypeId' | 'agentVersion' | 'image'
+>;
+
+/** What names a deployment, the same in its record and in its container's labels. */
+export function deploymentIdentity(spec: SlotDeploySpec): DeploymentIdentity {
+  return {
+    slotId: spec.slotId,
+    deploymentId: spec.deploymentId,
+    customerId: spec.customerId,
+    agentTypeId: spec.agentTypeId,
+    agentVersion: spec.agentVersion,
+    image: spec.image,
+  };
+}
+
+/** A just-admitted deployment's record: `creating`, no ports or container yet. */
+export function newDeployRecord(spec: SlotDeploySpec): SlotRecord {
+  const now = Date.now();
+  return {
+    ...deploymentIdentity(spec),
+    state: 'creating',
+    message: 'accepted',
+    ports: [],
+    containerPorts: spec.ports.map((p) => ({ name: p.name, containerPort: p.containerPort })),
+    health: spec.health,
+    resources: { ...spec.resources },
+    restartCount: 0,
+    oomKilled: false,
+    createdAtMs: now,
+    stateSinceMs: now,
+    lastProbeAtMs: 0,
+    probe: { startedAtMs: 0, failures: 0, everHealthy: false, deploying: true },
+    stoppedByUs: false,
+  };
 }

@@ -3,7 +3,8 @@ import { createLogger } from '../logger';
 import { NodeMetrics } from '../metrics/node-metrics';
 import { PortPool } from '../ports/port-pool';
 import { FakeRuntime } from '../runtime/fake.runtime';
-import { DeployProgress, SlotService } from './slot.service';
+import { DeployProgress } from './deployment-tracker';
+import { SlotService } from './slot.service';
 
 /** The slot service's rules against FakeRuntime: no Docker, no network (ports are never bound). */
 describe('SlotService rules (FakeRuntime)', () => {
