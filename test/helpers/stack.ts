@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { LoggerService } from '@nestjs/common';
 import { createApp, type CoordinatorApp } from '../../apps/coordinator/src/app';
 import { createTestDatabase, type TestDatabase } from '../../apps/coordinator/src/database/test-database';
-import { NodesService } from '../../apps/coordinator/src/nodes/nodes.service';
+import { NodesService, type NodeView } from '../../apps/coordinator/src/nodes/nodes.service';
 import { loadNodeConfig, startNodeAgent, type NodeAgentHandle, type NodeConfig } from '@berth/node-daemon';
 import { removeDockerObjectsByLabel } from '@berth/testing';
 import { ApiClient, expectStatus } from './http-client';
@@ -108,20 +108,7 @@ export interface TestNode {
   destroy(): Promise<void>;
 }
 
-export interface AdminNodeView {
-  id: string;
-  name: string;
-  status: string;
-  reachable: boolean;
-  capacity: {
-    allocatable_memory_mb: number;
-    allocatable_cpu_millis: number;
-    allocated_memory_mb: number;
-    allocated_cpu_millis: number;
-    free_memory_mb: number;
-    free_cpu_millis: number;
-  };
-}
+export type AdminNodeView = Pick<NodeView, 'id' | 'name' | 'status' | 'reachable' | 'capacity'>;
 
 /** Starts a node daemon in this process and registers it with the coordinator (as local-node.ts does). */
 export async function startTestNode(t: TestCoordinator, opts: TestNodeOptions): Promise<TestNode> {

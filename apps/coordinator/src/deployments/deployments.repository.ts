@@ -41,20 +41,8 @@ export type SlotRuntimePatch = Partial<
   >
 > & { current_agent_version?: string | null; addon_memory?: boolean; addon_cpu?: boolean; addon_priority_support?: boolean };
 
-type Row = {
-  id: string;
-  slot_id: string;
-  kind: string;
-  status: string;
-  desired_spec: unknown;
-  node_id: string | null;
-  attempt: number;
-  error: string | null;
-  reserved_memory_mb: number;
-  reserved_cpu_millis: number;
-  created_at: Date;
-  finished_at: Date | null;
-};
+/** The table's row: the record's columns, with kind and status as plain text and the desired state as JSON. */
+type Row = Omit<DeploymentRecord, 'kind' | 'status' | 'desired'> & { kind: string; status: string; desired_spec: unknown };
 
 function toRecord(r: Row): DeploymentRecord {
   return {

@@ -31,6 +31,18 @@ export function deploymentView(d: DeploymentRecord): DeploymentView {
   };
 }
 
+/** What the slot asks for now: its desired agent and provider, its config and its limits. */
+export function desiredOf(slot: SlotRuntime): DesiredState {
+  return {
+    agent_type_id: slot.desired_agent_type_id,
+    llm_provider_id: slot.desired_llm_provider_id,
+    llm_base_url: slot.llm_base_url,
+    config: slot.config,
+    memory_mb: slot.memory_mb,
+    cpu_millis: slot.cpu_millis,
+  };
+}
+
 /**
  * Turns what customers, admins and the fleet ask of a slot into deployments and hands them to
  * the runner. One deployment at a time per slot: asking for another while one runs is a 409.
@@ -43,17 +55,6 @@ export class DeploymentsService {
     private readonly bus: DeploymentBus,
     private readonly keys: SlotKeys,
   ) {}
-
-  private desiredOf(slot: SlotRuntime): DesiredState {
-    return {
-      agent_type_id: slot.desired_agent_type_id,
-      llm_provider_id: slot.desired_llm_provider_id,
-      llm_base_url: slot.llm_base_url,
-      config: slot.config,
-      memory_mb: slot.memory_mb,
-      cpu_millis: slot.cpu_millis,
-    };
-  }
 
   private async liveSlot(customerId: string, slotId: string): Promise<SlotRuntime> {
     const slot = await this.repo.getSlot(slotId);
@@ -74,7 +75,7 @@ export class DeploymentsService {
   async deployNew(slotId: string): Promise<DeploymentRecord> {
     const slot = await this.repo.getSlot(slotId);
     if (!slot) throw new NotFoundError('slot not found');
-    return this.start(slot, 'deploy', this.desiredOf(slot));
+    return this.start(slot, 'deploy', desiredOf(slot));
   }
 
   /** Another agent and/or provider in the slot; validated by the caller. Rolls back on failure. */
@@ -107,7 +108,7 @@ export class DeploymentsService {
 
   async power(customerId: string, slotId: string, action: 'stop' | 'start' | 'restart'): Promise<DeploymentRecord> {
     const slot = await this.liveSlot(customerId, slotId);
-    return this.start(slot, action, this.desiredOf(slot));
+    return this.start(slot, action, desiredOf(slot));
   }
 
   async terminate(customerId: string, slotId: string): Promise<DeploymentRecord> {
@@ -116,7 +117,7 @@ export class DeploymentsService {
     // Terminate wins over a deployment that waits for room: nothing runs yet.
     if (active && active.status === 'waiting_capacity') await this.runner.supersede(active, 'superseded by terminate');
     else if (active) throw new ConflictError(`deployment ${active.id} (${active.kind}) is still in progress for this slot`);
-    const d = await this.repo.create(slot.id, 'terminate', this.desiredOf(slot));
+    const d = await this.repo.create(slot.id, 'terminate', desiredOf(slot));
     void this.runner.submit(d);
     return d;
   }
@@ -126,7 +127,7 @@ export class DeploymentsService {
     const slot = await this.liveSlot(customerId, slotId);
     const r = slotResources(addons);
     await this.repo.updateSlot(slot.id, { addon_memory: addons.memory, addon_cpu: addons.cpu, addon_priority_support: addons.priority_support });
-    return this.start(slot, 'resize', { ...this.desiredOf(slot), memory_mb: r.memory_mb, cpu_millis: r.cpu_millis });
+    return this.start(slot, 'resize', { ...desiredOf(slot), memory_mb: r.memory_mb, cpu_millis: r.cpu_millis });
   }
 
   /** From the fleet: the slot's node is down (reschedule) or draining (move). */
@@ -135,7 +136,7 @@ export class DeploymentsService {
     if (!slot || slot.node_id !== fromNodeId) return null;
     const active = await this.repo.activeForSlot(slot.id);
     if (active) return null; // it is being changed already; the fleet's next event catches up
-    const d = await this.repo.create(slot.id, kind, { ...this.desiredOf(slot), exclude_nodes: [fromNodeId], from_node_id: fromNodeId });
+    const d = await this.repo.create(slot.id, kind, { ...desiredOf(slot), exclude_nodes: [fromNodeId], from_node_id: fromNodeId });
     void this.runner.submit(d);
     return d;
   }

@@ -7,8 +7,8 @@ import { NODE_TRANSPORT, normaliseFingerprint, type NodeTransport } from './node
 import { NODES_CONFIG, type NodesConfig } from './nodes.config';
 import { NodesRepository, type NodeListItem, type NodeRecord, type NodeStatus } from './nodes.repository';
 
-export interface EnrolRequest {
-  joinToken: string;
+/** What a daemon tells the coordinator about itself, whether it enrols or is the in-process one. */
+export interface NodeRegistration {
   name: string;
   /** host:port of the daemon's gRPC endpoint, as the coordinator reaches it. */
   address: string;
@@ -19,21 +19,17 @@ export interface EnrolRequest {
   portRangeFrom?: number;
   portRangeTo?: number;
   publicHost?: string;
+}
+
+export interface EnrolRequest extends NodeRegistration {
+  joinToken: string;
   labels?: Record<string, string>;
   agentVersion?: string;
 }
 
-export interface LocalNodeRegistration {
-  name: string;
-  address: string;
+export interface LocalNodeRegistration extends NodeRegistration {
   /** The token the in-process daemon already requires (NodeAgentHandle.token). */
   token: string;
-  fingerprintSha256: string;
-  allocatableMemoryMb?: number;
-  allocatableCpuMillis?: number;
-  portRangeFrom?: number;
-  portRangeTo?: number;
-  publicHost?: string;
 }
 
 /** What the admin list answers for one node (snake_case, like every API answer). */

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InvalidArgumentError, NotFoundError, type FieldErrors } from '@berth/domain';
 import { DeploymentsRepository } from '../deployments/deployments.repository';
-import { DeploymentsService, deploymentView } from '../deployments/deployments.service';
+import { DeploymentsService, deploymentView, desiredOf } from '../deployments/deployments.service';
 import { NODE_GATEWAY, type NodeGateway } from '../deployments/node-gateway';
 import { SlotSpecBuilder } from '../deployments/slot-spec.builder';
 import { SecretsRepository } from '../secrets/secrets.repository';
@@ -89,14 +89,7 @@ export class MySlotService {
   /** The slot's compose file with every secret replaced by a ${VARIABLE} placeholder. */
   async compose(customerId: string): Promise<{ yaml: string; variables: string[] }> {
     const slot = await this.current(customerId);
-    const r = await this.specs.render(slot, {
-      agent_type_id: slot.desired_agent_type_id,
-      llm_provider_id: slot.desired_llm_provider_id,
-      llm_base_url: slot.llm_base_url,
-      config: slot.config,
-      memory_mb: slot.memory_mb,
-      cpu_millis: slot.cpu_millis,
-    });
+    const r = await this.specs.render(slot, desiredOf(slot));
     return { yaml: r.redactedComposeYaml, variables: r.exportVariables };
   }
 
