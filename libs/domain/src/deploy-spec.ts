@@ -38,15 +38,34 @@ export interface SlotFileSpec {
   mode?: number;
 }
 
-export interface SlotDeploySpec {
+/**
+ * What names a slot's deployment: the same in the spec, in the daemon's record of the slot and
+ * in its container's labels.
+ */
+export interface SlotIdentity {
+  slotId: string;
   /** Idempotency key: the same deployment id twice never makes a second container. */
   deploymentId: string;
-  slotId: string;
   customerId: string;
   /** Agent type id; each agent type has its own data volume in the slot. */
   agentTypeId: string;
   agentVersion: string;
   image: string;
+}
+
+/** The identity fields of anything that carries them (a spec, a record, a container handle). */
+export function slotIdentity(of: SlotIdentity): SlotIdentity {
+  return {
+    slotId: of.slotId,
+    deploymentId: of.deploymentId,
+    customerId: of.customerId,
+    agentTypeId: of.agentTypeId,
+    agentVersion: of.agentVersion,
+    image: of.image,
+  };
+}
+
+export interface SlotDeploySpec extends SlotIdentity {
   entrypoint?: string[];
   command?: string[];
   env: Record<string, string>;

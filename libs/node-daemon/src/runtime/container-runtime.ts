@@ -1,18 +1,12 @@
-import type { SlotFileSpec, SlotHealthSpec, SlotPortBinding, SlotResources } from '@berth/domain';
+import type { SlotFileSpec, SlotHealthSpec, SlotIdentity, SlotPortBinding, SlotResources } from '@berth/domain';
 
 /**
  * Our runtime contract, in Nomad's driver shape (start -> handle, stop, destroy, inspect, stats,
  * logs, events, recover). It carries Berth's types only; docker.runtime.ts (with its parts in
  * docker/) is the one place that speaks Docker, fake.runtime.ts the one used by unit specs.
  */
-export interface RuntimeStartSpec {
+export interface RuntimeStartSpec extends SlotIdentity {
   nodeId: string;
-  slotId: string;
-  deploymentId: string;
-  customerId: string;
-  agentTypeId: string;
-  agentVersion: string;
-  image: string;
   entrypoint?: string[];
   command?: string[];
   env: Record<string, string>;
@@ -32,15 +26,9 @@ export interface RuntimeStartSpec {
 }
 
 /** What identifies a slot's container, recoverable from the labels after a daemon restart. */
-export interface ContainerHandle {
+export interface ContainerHandle extends SlotIdentity {
   containerId: string;
   nodeId: string;
-  slotId: string;
-  deploymentId: string;
-  customerId: string;
-  agentTypeId: string;
-  agentVersion: string;
-  image: string;
   published: SlotPortBinding[];
   containerPorts: { name: string; containerPort: number }[];
   health?: SlotHealthSpec;

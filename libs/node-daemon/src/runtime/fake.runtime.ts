@@ -1,4 +1,4 @@
-import type { SlotResources } from '@berth/domain';
+import { slotIdentity, type SlotResources } from '@berth/domain';
 import {
   ContainerHandle,
   ContainerRunState,
@@ -72,12 +72,7 @@ export class FakeRuntime implements ContainerRuntime {
     const handle: ContainerHandle = {
       containerId,
       nodeId: spec.nodeId,
-      slotId: spec.slotId,
-      deploymentId: spec.deploymentId,
-      customerId: spec.customerId,
-      agentTypeId: spec.agentTypeId,
-      agentVersion: spec.agentVersion,
-      image: spec.image,
+      ...slotIdentity(spec),
       published: spec.published,
       containerPorts: spec.containerPorts,
       health: spec.health,

@@ -10,6 +10,7 @@ import {
   InvalidArgumentError,
   SlotDeploySpec,
   SlotPortBinding,
+  slotIdentity,
   validateDeploySpec,
 } from '@berth/domain';
 import { errorMessage, Logger } from '../logger';
@@ -17,7 +18,7 @@ import { NodeMetrics } from '../metrics/node-metrics';
 import { ContainerRuntime, names } from '../runtime/container-runtime';
 import { DeployProgress, DeploymentTracker, progress } from './deployment-tracker';
 import type { SlotHealth } from './health-supervisor';
-import { deploymentIdentity, holdsResources, newDeployRecord, SlotRecord } from './slot-record';
+import { holdsResources, newDeployRecord, SlotRecord } from './slot-record';
 import { SlotTable } from './slot-table';
 
 export interface DeployOptions {
@@ -177,7 +178,7 @@ export class DeploySequence {
     const handle = await this.runtime.start(
       {
         nodeId: this.opts.nodeId,
-        ...deploymentIdentity(spec),
+        ...slotIdentity(spec),
         entrypoint: spec.entrypoint,
         command: spec.command,
         env: spec.env,

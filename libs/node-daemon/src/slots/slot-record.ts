@@ -1,20 +1,16 @@
-import type {
-  NodeSlotState,
-  SlotDeploySpec,
-  SlotHealthSpec,
-  SlotPortBinding,
-  SlotResources,
+import {
+  slotIdentity,
+  type NodeSlotState,
+  type SlotDeploySpec,
+  type SlotHealthSpec,
+  type SlotIdentity,
+  type SlotPortBinding,
+  type SlotResources,
 } from '@berth/domain';
 import type { ContainerHandle } from '../runtime/container-runtime';
 
 /** The daemon's in-memory view of one slot (rebuilt from container labels after a restart). */
-export interface SlotRecord {
-  slotId: string;
-  deploymentId: string;
-  customerId: string;
-  agentTypeId: string;
-  agentVersion: string;
-  image: string;
+export interface SlotRecord extends SlotIdentity {
   state: NodeSlotState;
   message: string;
   ports: SlotPortBinding[];
@@ -47,28 +43,11 @@ export function holdsResources(r: SlotRecord): boolean {
   return r.state !== 'failed' || r.handle !== undefined;
 }
 
-type DeploymentIdentity = Pick<
-  SlotRecord,
-  'slotId' | 'deploymentId' | 'customerId' | 'agentTypeId' | 'agentVersion' | 'image'
->;
-
-/** What names a deployment, the same in its record and in its container's labels. */
-export function deploymentIdentity(spec: SlotDeploySpec): DeploymentIdentity {
-  return {
-    slotId: spec.slotId,
-    deploymentId: spec.deploymentId,
-    customerId: spec.customerId,
-    agentTypeId: spec.agentTypeId,
-    agentVersion: spec.agentVersion,
-    image: spec.image,
-  };
-}
-
 /** A just-admitted deployment's record: `creating`, no ports or container yet. */
 export function newDeployRecord(spec: SlotDeploySpec): SlotRecord {
   const now = Date.now();
   return {
-    ...deploymentIdentity(spec),
+    ...slotIdentity(spec),
     state: 'creating',
     message: 'accepted',
     ports: [],
