@@ -2,6 +2,7 @@ import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
+import { imageRefProblem } from '@berth/domain';
 import type { AgentManifest, LlmProviderManifest } from './manifest';
 import { agentManifestSchema, llmProvidersFileSchema } from './schemas';
 
@@ -104,7 +105,9 @@ export function loadCatalogue(templatesDir: string = defaultTemplatesDir()): Cat
     if (new Set(portNames).size !== portNames.length) problems.push('port names must be unique');
     if (!m.ports.some((p) => p.container_port === m.internal_port)) problems.push(`internal_port ${m.internal_port} is not among ports`);
     if (m.health_port_name && !portNames.includes(m.health_port_name)) problems.push(`health_port_name '${m.health_port_name}' is not among ports`);
-    if (m.status === 'ready' && /:latest$/.test(m.base_image)) problems.push('a ready agent must pin its image (not :latest)');
+    // Docker's grammar (registry host with port, digests); a ready agent must name one exact image.
+    const imageProblem = imageRefProblem(m.base_image, { pinned: m.status === 'ready' });
+    if (imageProblem) problems.push(`base_image ${imageProblem}`);
     if (m.config_file && (m.config_template === null || m.config_template === undefined)) problems.push('config_file needs a config_template');
     for (const pid of Object.keys(m.llm_providers)) {
       if (!providerIds.has(pid)) problems.push(`llm_providers: unknown provider '${pid}' (not in llm-providers.json)`);

@@ -18,7 +18,7 @@ export const agentManifestSchema = {
     language: { type: 'string', minLength: 1, maxLength: 40 },
     version: { type: 'string', pattern: '^[0-9A-Za-z][0-9A-Za-z.+-]{0,63}$' },
     status: { enum: ['ready', 'planned'] },
-    base_image: { type: 'string', pattern: '^[a-z0-9]+([._/-][a-z0-9]+)*(:[A-Za-z0-9_.-]{1,128})?(@sha256:[a-f0-9]{64})?$' },
+    base_image: { type: 'string', minLength: 1, maxLength: 255 },
     internal_port: port,
     health_endpoint: { type: 'string', pattern: '^/' },
     health_port_name: { type: 'string' },

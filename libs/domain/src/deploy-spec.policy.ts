@@ -1,5 +1,6 @@
 import { CAP_ALLOW_LIST, GiB, MiB, NANO_CPUS, SlotDeploySpec } from './deploy-spec';
 import { FieldErrors, InvalidArgumentError } from './errors';
+import { imageRefProblem } from './image-ref';
 
 /**
  * The platform policy for a SlotDeploySpec. The coordinator checks a rendered spec with it before
@@ -24,9 +25,6 @@ export const DEPLOY_SPEC_LIMITS = {
 
 /** Ids become parts of Docker names and labels: keep them to a safe alphabet. */
 export const SLOT_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
-/** [registry[:port]/]path[:tag][@sha256:digest], lower-case path components as Docker requires. */
-const IMAGE_REF =
-  /^(?:(?:[a-zA-Z0-9-]+\.)*[a-zA-Z0-9-]+(?::\d{1,5})?\/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[\w][\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const PORT_NAME = /^[a-z][a-z0-9-]{0,31}$/;
 const USER = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,31}(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,31})?$/;
@@ -64,8 +62,8 @@ export function deploySpecProblems(spec: SlotDeploySpec): FieldErrors {
     /[\s\0]/.test(spec.agentVersion)
   )
     add('agentVersion', 'must be a short string without spaces');
-  if (typeof spec.image !== 'string' || spec.image.length > 255 || !IMAGE_REF.test(spec.image))
-    add('image', 'must be a valid image reference (registry/name:tag or @sha256:digest)');
+  const imageProblem = imageRefProblem(spec.image);
+  if (imageProblem) add('image', imageProblem);
 
   for (const field of ['entrypoint', 'command'] as const) {
     const v = spec[field];

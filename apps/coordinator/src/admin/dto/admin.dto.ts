@@ -1,6 +1,11 @@
 import { z } from 'zod';
+import { imageRefProblem } from '@berth/domain';
 
-const image = z.string().regex(/^[a-z0-9]+([._/-][a-z0-9]+)*(:[A-Za-z0-9_.-]{1,128})?(@sha256:[a-f0-9]{64})?$/, 'must be an image reference with a tag or digest').max(255);
+/** Docker's reference grammar (a registry host may have a port), pinned by tag or digest. */
+const image = z.string().superRefine((v, ctx) => {
+  const problem = imageRefProblem(v, { pinned: true });
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
 
 export const agentTypePatchSchema = z
   .strictObject({
