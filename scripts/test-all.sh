@@ -10,6 +10,8 @@ command -v dockerd >/dev/null 2>&1 || need+=(docker.io)
 [ -x /bin/busybox ] && file -L /bin/busybox 2>/dev/null | grep -q 'statically linked' || need+=(busybox-static)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v file >/dev/null 2>&1 || need+=(file)
+[ -x /usr/bin/docker-registry ] || need+=(docker-registry)   # a real registry for the image pull tests
+command -v htpasswd >/dev/null 2>&1 || need+=(apache2-utils)   # its htpasswd auth file
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then echo "missing Debian packages (${need[*]}); install them as root" >&2; exit 1; fi
   echo "installing Debian packages: ${need[*]}"

@@ -2,3 +2,4 @@ export * from './standin-image';
 export * from './docker-env';
 export * from './docker-proxy';
 export * from './wait';
+export * from './registry';
