@@ -127,8 +127,9 @@ export class TestRegistry {
     const ref = `${this.host}/${repo}:${tag}`;
     await docker.getImage(localImage).tag({ repo: `${this.host}/${repo}`, tag });
     const stream = await docker.getImage(ref).push({ authconfig: this.auth() });
-    const events: { aux?: { Digest?: string }; error?: string }[] = await new Promise((resolve, reject) =>
-      docker.modem.followProgress(stream, (err: Error | null, out: never[]) => (err ? reject(err) : resolve(out))),
+    type PushEvent = { aux?: { Digest?: string }; error?: string };
+    const events = await new Promise<PushEvent[]>((resolve, reject) =>
+      docker.modem.followProgress(stream, (err: Error | null, out: PushEvent[]) => (err ? reject(err) : resolve(out))),
     );
     const failed = events.find((e) => e.error);
     if (failed) throw new Error(`push of ${ref} failed: ${failed.error}`);
