@@ -13,17 +13,17 @@ describeWithDocker('TestRegistry (a real distribution registry with htpasswd aut
     await registry?.destroy();
   });
 
-  it('takes a push, serves its digest, counts one manifest GET per pull, and refuses a wrong password', async () => {
+  it('takes a push, serves its digest, counts one tag resolution per pull, and refuses a wrong password', async () => {
     const local = await buildStandinImage({ tag: 'berth-standin/registry-check:1', ports: [8080] });
     const { ref, digest } = await registry.push(local, 'team/check:1.0', docker);
     expect(digest).toMatch(/^sha256:[a-f0-9]{64}$/);
     expect(await registry.digestOf('team/check', '1.0')).toBe(digest);
 
     await docker.getImage(ref).remove({ force: true });
-    const before = registry.manifestGets('team/check');
+    const before = registry.tagResolutions('team/check', '1.0');
     const pull = await docker.pull(ref, { authconfig: registry.auth() });
     await new Promise((resolve, reject) => docker.modem.followProgress(pull, (e: Error | null) => (e ? reject(e) : resolve(null))));
-    expect(registry.manifestGets('team/check')).toBe(before + 1);
+    expect(registry.tagResolutions('team/check', '1.0')).toBe(before + 1);
     expect((await docker.getImage(ref).inspect()).RepoDigests).toContain(`${registry.host}/team/check@${digest}`);
 
     await docker.getImage(ref).remove({ force: true });

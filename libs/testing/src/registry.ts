@@ -12,7 +12,7 @@ import { freePort, waitFor } from './wait';
  * pull from it without any setup. `.ci/run` (scripts/test-all.sh) installs both packages.
  *
  * It can be stopped and started again on the same port and storage (the "registry unreachable"
- * case), and reads its own access log to count manifest requests (one pull = one manifest GET).
+ * case), and reads its own access log to count pulls (tagResolutions).
  */
 export const REGISTRY_BINARY = '/usr/bin/docker-registry';
 
@@ -156,10 +156,16 @@ export class TestRegistry {
     return digest;
   }
 
-  /** Successful manifest GETs for a repository (by tag or digest) in the access log: one per pull. */
-  manifestGets(repo: string): number {
+  /**
+   * How many times the tag was resolved: successful manifest requests (HEAD, or GET where HEAD is
+   * not used) naming `repo:tag` in the access log. Every pull by tag resolves it exactly once;
+   * fetching the manifest by digest afterwards is skipped when the engine has it, so counting
+   * GETs alone misses pulls.
+   */
+  tagResolutions(repo: string, tag: string): number {
     const log = fs.existsSync(this.logFile) ? fs.readFileSync(this.logFile, 'utf8') : '';
-    const re = new RegExp(`"GET /v2/${repo.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/manifests/[^ ]+ HTTP/[0-9.]+" 200 `, 'g');
+    const esc = (v: string) => v.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    const re = new RegExp(`"(?:HEAD|GET) /v2/${esc(repo)}/manifests/${esc(tag)} HTTP/[0-9.]+" 200 `, 'g');
     return [...log.matchAll(re)].length;
   }
 }
