@@ -90,7 +90,7 @@ export default tseslint.config(
   },
   only(
     'no-restricted-imports',
-    ['libs/node-daemon/src/runtime/docker.runtime.ts', 'libs/node-daemon/src/runtime/docker/**', 'libs/testing/**'],
+    ['libs/node-daemon/src/runtime/docker.runtime.ts', 'libs/node-daemon/src/runtime/docker/**', 'libs/testing/**', 'scripts/images/**'],
     ['dockerode'],
     'dockerode only in runtime/docker.runtime.ts and runtime/docker/',
   ),
