@@ -29,7 +29,7 @@ echo "=== test pass 1/2: embedded PGlite ==="
 env -u DATABASE_URL npx jest --runInBand
 
 echo "=== test pass 2/2: PostgreSQL ==="
-# The libraries' suites (the node daemon's among them) and the layer rules do not touch a
+# The libraries' suites (the node daemon's among them), the layer rules and the image recipes do not touch a
 # database; they ran in pass 1.
 DATABASE_URL="${BERTH_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}" \
-  npx jest --runInBand --testPathIgnorePatterns '/libs/' '/test/layers.spec.ts'
+  npx jest --runInBand --testPathIgnorePatterns '/libs/' '/test/layers.spec.ts' '/test/image-recipes.e2e.ts'
