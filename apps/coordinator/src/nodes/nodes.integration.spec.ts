@@ -171,10 +171,12 @@ describeWithDocker('fleet (real node daemon, real database)', () => {
     agent = await startNodeAgent(daemonConfig());
     expect(agent.token).toBe(r.nodeToken);
 
+    // The first heartbeat goes out when the coordinator connects, which can be before the restarted
+    // daemon's first Docker ping answers (docker_up false, truthfully): wait for one that has it.
     const node = await waitFor(async () => {
       const n = await repo.get(nodeId);
-      return n?.lastHeartbeatAt && n.allocatableMemoryMb === 6 * 1024 ? n : undefined;
-    }, 20_000, 'a heartbeat in the nodes row');
+      return n?.lastHeartbeatAt && n.allocatableMemoryMb === 6 * 1024 && n.reported.docker_up === true ? n : undefined;
+    }, 20_000, 'a heartbeat in the nodes row from a daemon that reaches Docker');
     expect(node.status).toBe('up');
     expect(node.allocatableCpuMillis).toBe(3000);
     expect(node.reported).toMatchObject({ ports_total: 50, docker_up: true });
