@@ -47,6 +47,12 @@ export const nodeConfigSchema = z.object({
   BERTH_NODE_REAP_GRACE_MS: ms.default(120_000),
   BERTH_NODE_REAP_DRY_RUN: bool.prefault('false'),
   BERTH_NODE_RESYNC_MS: ms.default(15_000),
+  /** Disk the engine's images may take; a pull that would pass it fails (image_too_large). */
+  BERTH_NODE_IMAGE_BUDGET: bytes.prefault('20GiB'),
+  /** How long transient pull failures (reset, 5xx, timeouts) are retried before the pull fails. */
+  BERTH_NODE_PULL_RETRY_MS: ms.default(120_000),
+  /** A pull with no progress for this long is cut off and retried (0: never). */
+  BERTH_NODE_PULL_STALL_MS: ms.default(60_000),
   BERTH_NODE_RESTART_MAX_RETRIES: z.coerce.number().int().min(0).max(100).default(3),
   BERTH_NODE_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   DOCKER_HOST: z.string().optional(),

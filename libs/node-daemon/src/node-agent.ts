@@ -8,6 +8,7 @@ import { NodeConfig } from './config';
 import { createNodeAgentHandlers } from './grpc/node-agent.handlers';
 import { makeTokenCheck } from './grpc/auth';
 import { loadOrCreateTls } from './grpc/tls';
+import { ImageService } from './images/image.service';
 import { createLogger, errorMessage, Logger } from './logger';
 import { NodeMetrics, startMetricsServer } from './metrics/node-metrics';
 import { PortPool } from './ports/port-pool';
@@ -58,6 +59,16 @@ export async function startNodeAgent(config: NodeConfig, opts: StartOptions = {}
     config.BERTH_NODE_PORT_RANGE.to,
     config.BERTH_NODE_PUBLISH_IP,
   );
+  const images = new ImageService(
+    runtime,
+    metrics,
+    {
+      budgetBytes: config.BERTH_NODE_IMAGE_BUDGET,
+      retryWindowMs: config.BERTH_NODE_PULL_RETRY_MS,
+      stallMs: config.BERTH_NODE_PULL_STALL_MS,
+    },
+    log,
+  );
   const slots = new SlotService(
     runtime,
     pool,
@@ -72,6 +83,7 @@ export async function startNodeAgent(config: NodeConfig, opts: StartOptions = {}
       reserveNanoCpus: config.BERTH_NODE_RESERVE_CPU,
     },
     log,
+    images,
   );
   const reconciler = new SlotReconciler(
     runtime,
@@ -91,6 +103,7 @@ export async function startNodeAgent(config: NodeConfig, opts: StartOptions = {}
     NodeAgentService,
     createNodeAgentHandlers({
       slots,
+      images,
       checkAuth: makeTokenCheck(token),
       log,
       nodeId,
@@ -137,7 +150,10 @@ export async function startNodeAgent(config: NodeConfig, opts: StartOptions = {}
   );
   const metricsAddress = `${mHost}:${(metricsServer.address() as { port: number }).port}`;
 
-  const ready = reconciler.start().then(() => log.info('synced with Docker', { slots: slots.slots.size }));
+  const ready = reconciler.start().then(() => {
+    log.info('synced with Docker', { slots: slots.slots.size });
+    void images.refreshDiskUsage();
+  });
   log.info('node daemon listening', {
     grpc: grpcAddress,
     metrics: metricsAddress,

@@ -25,55 +25,22 @@ import {
   WatchEventsRequest,
 } from '@berth/proto';
 import { InvalidArgumentError, NodeSlotState } from '@berth/domain';
+import type { ImageService } from '../images/image.service';
 import { errorMessage, Logger } from '../logger';
 import { SlotRecord } from '../slots/slot-record';
-import { Capacity } from '../slots/slot-table';
 import { SlotService } from '../slots/slot.service';
 import { toGrpcError } from './errors';
+import { fromProtoRegistryAuth, toProtoCapacity, toProtoDeployEvent, toProtoSlot } from './mappings';
+import { pullImageHandler } from './pull-image.handler';
 
 export interface HandlerDeps {
   slots: SlotService;
+  images: ImageService;
   checkAuth: (md: Metadata) => void;
   log: Logger;
   info: () => Promise<Omit<NodeInfo, 'synced'>>;
   nodeId: string;
   heartbeatMs: number;
-}
-
-export function toProtoSlot(r: SlotRecord, state: NodeSlotState | 'terminated' = r.state): Slot {
-  return {
-    slotId: r.slotId,
-    deploymentId: r.deploymentId,
-    customerId: r.customerId,
-    agentTypeId: r.agentTypeId,
-    agentVersion: r.agentVersion,
-    image: r.image,
-    state: toProtoSlotState(state),
-    message: r.message,
-    ports: r.ports.map((p) => ({ ...p })),
-    resources: { ...r.resources },
-    containerId: r.handle?.containerId ?? '',
-    restartCount: r.restartCount,
-    createdAtMs: r.createdAtMs,
-    stateSinceMs: r.stateSinceMs,
-    lastProbeAtMs: r.lastProbeAtMs,
-    oomKilled: r.oomKilled,
-  };
-}
-
-export function toProtoCapacity(c: Capacity): ProtoCapacity {
-  return {
-    allocatableMemoryBytes: c.allocatableMemoryBytes,
-    allocatableNanoCpus: c.allocatableNanoCpus,
-    allocatedMemoryBytes: c.allocatedMemoryBytes,
-    allocatedNanoCpus: c.allocatedNanoCpus,
-    freeMemoryBytes: Math.max(0, c.allocatableMemoryBytes - c.allocatedMemoryBytes),
-    freeNanoCpus: Math.max(0, c.allocatableNanoCpus - c.allocatedNanoCpus),
-    slotsByState: c.slotsByState,
-    portsTotal: c.portsTotal,
-    portsFree: c.portsFree,
-    dockerUp: c.dockerUp,
-  };
 }
 
 /** Thin edge: authenticate, map proto -> domain, call one service method, map back. */
@@ -102,19 +69,14 @@ export function createNodeAgentHandlers(d: HandlerDeps): NodeAgentServer {
       try {
         d.checkAuth(call.metadata);
         if (!call.request.spec) throw new InvalidArgumentError('spec is required');
-        const tracker = d.slots.deploy(fromProtoDeploySpec(call.request.spec), call.request.replace);
+        const tracker = d.slots.deploy(
+          fromProtoDeploySpec(call.request.spec),
+          call.request.replace,
+          fromProtoRegistryAuth(call.request.registryAuth),
+        );
         off = tracker.follow((p) => {
           if (call.cancelled || call.destroyed) return;
-          call.write({
-            deploymentId: p.deploymentId,
-            slotId: p.slotId,
-            phase: p.phase,
-            state: toProtoSlotState(p.state),
-            message: p.message,
-            atMs: p.atMs,
-            final: p.final,
-            slot: toProtoSlot(p.slot, p.state),
-          });
+          call.write(toProtoDeployEvent(p));
           if (p.final) {
             queueMicrotask(() => off?.());
             call.end();
@@ -141,6 +103,7 @@ export function createNodeAgentHandlers(d: HandlerDeps): NodeAgentServer {
     getCapacity: unary<GetCapacityRequest, ProtoCapacity>('GetCapacity', () =>
       toProtoCapacity(d.slots.capacity()),
     ),
+    pullImage: pullImageHandler(d),
     getInfo: unary<GetInfoRequest, NodeInfo>('GetInfo', async () => ({
       ...(await d.info()),
       synced: d.slots.synced,

@@ -59,6 +59,24 @@ export class NodeMetrics {
     buckets: [0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300],
     registers: [this.registry],
   });
+  readonly imagePulls = new Counter({
+    name: 'berth_node_image_pulls_total',
+    help: 'Registry pulls by result (ok, or the failure reason); cached images are not pulls',
+    labelNames: ['result'],
+    registers: [this.registry],
+  });
+  readonly imagePullDuration = new Histogram({
+    name: 'berth_node_image_pull_duration_seconds',
+    help: 'From the start of a registry pull (retries included) to the image on the node, or the failure',
+    labelNames: ['result'],
+    buckets: [0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600],
+    registers: [this.registry],
+  });
+  readonly imageBytes = new Gauge({
+    name: 'berth_node_image_bytes',
+    help: "Disk the engine's images take (shared layers once), read at start and around each pull",
+    registers: [this.registry],
+  });
   readonly reaped = new Counter({
     name: 'berth_node_reaped_total',
     help: 'Orphan containers/networks reaped (or that would be, in dry-run)',

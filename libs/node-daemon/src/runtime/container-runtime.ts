@@ -23,10 +23,14 @@ export interface RuntimeStartSpec extends SlotIdentity {
   readOnlyRootfs: boolean;
   capAdd: string[];
   restartMaxRetries: number;
+  /** The image's registry digest, kept on the container (label) so adoption keeps it. */
+  imageDigest?: string;
 }
 
 /** What identifies a slot's container, recoverable from the labels after a daemon restart. */
 export interface ContainerHandle extends SlotIdentity {
+  /** The image's registry digest (repository@sha256:...) when it has one (label berth.image-digest). */
+  imageDigest?: string;
   containerId: string;
   nodeId: string;
   published: SlotPortBinding[];
@@ -94,7 +98,73 @@ export interface RuntimeInfo {
   nanoCpus: number;
 }
 
-export interface ContainerRuntime {
+/** Credentials for one registry, for one pull (never stored, logged or put in a message). */
+export interface RegistryCredentials {
+  /** The registry host as in the image reference (host[:port]; docker.io for Docker Hub). */
+  server: string;
+  username: string;
+  password: string;
+}
+
+/**
+ * One layer's progress during a pull, as the engine reports it: `waiting` (known, not downloading
+ * yet), `downloading` (with bytes), `downloaded` (checksum verified, extracting), `done` (pulled,
+ * or `present` already on the node).
+ */
+export interface ImageLayerProgress {
+  layerId: string;
+  phase: 'waiting' | 'downloading' | 'downloaded' | 'done';
+  currentBytes?: number;
+  /** The layer's (compressed) size, once the engine knows it. */
+  totalBytes?: number;
+  /** With `done`: the layer was on the node already; nothing was downloaded. */
+  present?: boolean;
+}
+
+export interface PullImageOptions {
+  auth?: RegistryCredentials;
+  onLayer?: (p: ImageLayerProgress) => void;
+  /** Aborting stops the engine's pull; the call then rejects. */
+  signal?: AbortSignal;
+}
+
+/** An image on the node. */
+export interface ImageInfo {
+  id: string;
+  /** `repository@sha256:...` for each registry repository the image came from. */
+  repoDigests: string[];
+  sizeBytes: number;
+}
+
+/**
+ * Why the engine could not pull, in our words: `not_found` (no such repository, tag or digest),
+ * `unauthorized` (credentials refused or missing), `unreachable` (connection refused, no route,
+ * DNS, TLS), `transient` (connection reset, registry 5xx, timeouts: worth another try), `failed`
+ * (anything else). `detail` is the engine's message, which never carries credentials.
+ */
+export type PullFailureKind = 'not_found' | 'unauthorized' | 'unreachable' | 'transient' | 'failed';
+
+export class ImagePullFailure extends Error {
+  constructor(
+    readonly kind: PullFailureKind,
+    readonly detail: string,
+  ) {
+    super(detail);
+    this.name = 'ImagePullFailure';
+  }
+}
+
+/** The image half of the runtime contract (the image service sees only this). */
+export interface ImageRuntime {
+  /** Pulls `image` (by tag or digest); rejects with ImagePullFailure, or on abort. */
+  pullImage(image: string, opts?: PullImageOptions): Promise<void>;
+  /** The image when it is on the node, else null (never a registry round trip). */
+  inspectImage(image: string): Promise<ImageInfo | null>;
+  /** Bytes the engine's images take on disk (shared layers counted once). */
+  imageDiskUsage(): Promise<number>;
+}
+
+export interface ContainerRuntime extends ImageRuntime {
   info(): Promise<RuntimeInfo>;
   /**
    * Creates the slot's network and data volume (idempotent), the container with every limit and
@@ -136,6 +206,7 @@ export const LABELS = {
   agentType: 'berth.agent-type',
   agentVersion: 'berth.agent-version',
   image: 'berth.image',
+  imageDigest: 'berth.image-digest',
   ports: 'berth.ports',
   containerPorts: 'berth.container-ports',
   health: 'berth.health',

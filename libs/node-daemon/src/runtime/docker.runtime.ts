@@ -6,9 +6,11 @@ import type {
   ContainerRuntime,
   ContainerStats,
   ContainerStatus,
+  ImageInfo,
   LabelledContainer,
   LogChunk,
   LogOptions,
+  PullImageOptions,
   RuntimeEvent,
   RuntimeInfo,
   RuntimeStartSpec,
@@ -16,6 +18,7 @@ import type {
 import { DockerContainers } from './docker/containers';
 import { DockerDataDir } from './docker/data-dir';
 import { containerEvents } from './docker/events';
+import { DockerImages } from './docker/images';
 import { slotLabels, volumeLabels } from './docker/labels';
 import { containerLogs } from './docker/logs';
 import { DockerNetworks } from './docker/networks';
@@ -25,9 +28,9 @@ import { DockerVolumes } from './docker/volumes';
  * Our ContainerRuntime on Docker (dockerode). This class only composes; the Docker calls live in
  * its parts under docker/, one per kind of engine object: containers.ts (create with the
  * hardening, start/stop/restart/update/inspect/stats/remove/list), data-dir.ts (seeding a data
- * volume through a never-started helper), networks.ts, volumes.ts, logs.ts, events.ts, and
- * labels.ts (what every object carries and how a handle is read back). Image pulling (pull,
- * registry auth, cache) is not done here yet: it gets its own docker/images/ when it comes.
+ * volume through a never-started helper), networks.ts, volumes.ts, logs.ts, events.ts,
+ * images.ts (pull with registry credentials and progress, inspect, image disk use) and labels.ts
+ * (what every object carries and how a handle is read back).
  */
 export class DockerRuntime implements ContainerRuntime {
   private readonly docker: Docker;
@@ -35,6 +38,7 @@ export class DockerRuntime implements ContainerRuntime {
   private readonly dataDir: DockerDataDir;
   private readonly networks: DockerNetworks;
   private readonly volumes: DockerVolumes;
+  private readonly images: DockerImages;
 
   constructor(
     private readonly nodeId: string,
@@ -45,6 +49,7 @@ export class DockerRuntime implements ContainerRuntime {
     this.dataDir = new DockerDataDir(this.docker, this.containers);
     this.networks = new DockerNetworks(this.docker, nodeId);
     this.volumes = new DockerVolumes(this.docker, nodeId);
+    this.images = new DockerImages(this.docker);
   }
 
   async info(): Promise<RuntimeInfo> {
@@ -139,5 +144,17 @@ export class DockerRuntime implements ContainerRuntime {
     { networkId: string; slotId: string; createdAtMs: number; containers: number }[]
   > {
     return this.networks.list();
+  }
+
+  async pullImage(image: string, opts?: PullImageOptions): Promise<void> {
+    await this.images.pull(image, opts);
+  }
+
+  async inspectImage(image: string): Promise<ImageInfo | null> {
+    return this.images.inspect(image);
+  }
+
+  async imageDiskUsage(): Promise<number> {
+    return this.images.diskUsage();
   }
 }

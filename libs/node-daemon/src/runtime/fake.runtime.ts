@@ -5,14 +5,17 @@ import {
   ContainerRuntime,
   ContainerStats,
   ContainerStatus,
+  ImageInfo,
   LABELS,
   LabelledContainer,
   LogChunk,
   LogOptions,
+  PullImageOptions,
   RuntimeEvent,
   RuntimeInfo,
   RuntimeStartSpec,
 } from './container-runtime';
+import { FakeImages } from './fake-images';
 
 interface FakeContainer {
   handle: ContainerHandle;
@@ -27,13 +30,15 @@ interface FakeContainer {
  * An in-memory ContainerRuntime for unit specs of the slot service's rules (no Docker). It keeps
  * what a real engine would (containers, networks, volumes) so a spec can check what was made and
  * removed, and lets a spec script failures: a start that throws, a container that exits, an
- * inspect answer held back (to interleave a stale answer with other work).
+ * inspect answer held back (to interleave a stale answer with other work). Its images are
+ * `images` (fake-images.ts: pulls counted, failed or held on demand).
  */
 export class FakeRuntime implements ContainerRuntime {
   readonly containers = new Map<string, FakeContainer>();
   readonly networks = new Map<string, { slotId: string; createdAtMs: number }>();
   readonly volumes = new Set<string>();
   readonly calls: string[] = [];
+  readonly images = new FakeImages();
   /** The next start() throws this (once). */
   failNextStart?: Error;
   /** Containers started from now on exit at once with this code (a crashing agent). */
@@ -73,6 +78,7 @@ export class FakeRuntime implements ContainerRuntime {
       containerId,
       nodeId: spec.nodeId,
       ...slotIdentity(spec),
+      ...(spec.imageDigest ? { imageDigest: spec.imageDigest } : {}),
       published: spec.published,
       containerPorts: spec.containerPorts,
       health: spec.health,
@@ -226,6 +232,18 @@ export class FakeRuntime implements ContainerRuntime {
 
   async removeContainer(containerId: string): Promise<void> {
     this.containers.delete(containerId);
+  }
+
+  pullImage(image: string, opts?: PullImageOptions): Promise<void> {
+    return this.images.pullImage(image, opts);
+  }
+
+  inspectImage(image: string): Promise<ImageInfo | null> {
+    return this.images.inspectImage(image);
+  }
+
+  imageDiskUsage(): Promise<number> {
+    return this.images.imageDiskUsage();
   }
 
   private mustGet(containerId: string): FakeContainer {

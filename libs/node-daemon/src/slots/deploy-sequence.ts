@@ -1,11 +1,11 @@
 /**
  * The deploy sequence: admits a Deploy (idempotent by deployment id, refused when it does not
- * fit), then runs its steps (prepare: remove a replaced deployment, take host ports; create and
- * start the container; wait for health) and cleans up when any step fails. Also owns the
- * deployment trackers and `failAndClean`, the one way a slot ends failed with its container gone.
+ * fit), then runs its steps (the image, image-step.ts; prepare: remove a replaced deployment, take
+ * host ports; create and start the container; wait for health) and cleans up when any step fails.
+ * Also owns the deployment trackers and `failAndClean`, the one way a slot ends failed with its
+ * container gone.
  */
 import {
-  CapacityExhaustedError,
   FailedPreconditionError,
   InvalidArgumentError,
   SlotDeploySpec,
@@ -13,11 +13,15 @@ import {
   slotIdentity,
   validateDeploySpec,
 } from '@berth/domain';
+import { ImagePullError } from '../images/image-errors';
+import { pinnedRef } from '../images/image-refs';
+import type { ImageService } from '../images/image.service';
 import { errorMessage, Logger } from '../logger';
 import { NodeMetrics } from '../metrics/node-metrics';
-import { ContainerRuntime, names } from '../runtime/container-runtime';
-import { DeployProgress, DeploymentTracker, progress } from './deployment-tracker';
+import { ContainerRuntime, names, RegistryCredentials } from '../runtime/container-runtime';
+import { DeployProgress, DeploymentTracker, followExisting, progress } from './deployment-tracker';
 import type { SlotHealth } from './health-supervisor';
+import { ensureDeployImage } from './image-step';
 import { holdsResources, newDeployRecord, SlotRecord } from './slot-record';
 import { SlotTable } from './slot-table';
 
@@ -36,10 +40,16 @@ interface DeployRun {
   replacing?: SlotRecord;
   /** Host ports taken from the pool; given back if a later step fails. */
   ports: number[];
+  /** For pulling spec.image; held for this deployment only. */
+  auth?: RegistryCredentials;
+  /** Host ports it will take once its image is ready (counted as taken by later admissions). */
+  portsPending: number;
 }
 
 export class DeploySequence {
   private readonly trackers = new Map<string, DeploymentTracker>();
+  /** Ports admitted deployments will take but have not yet (their image is being made ready). */
+  private portsPending = 0;
 
   constructor(
     private readonly runtime: ContainerRuntime,
@@ -48,6 +58,7 @@ export class DeploySequence {
     private readonly metrics: NodeMetrics,
     private readonly opts: DeployOptions,
     private readonly log: Logger,
+    private readonly images: ImageService,
   ) {}
 
   /** The tracker of a deployment this daemon ran or followed since it started. */
@@ -59,8 +70,9 @@ export class DeploySequence {
    * Starts (or, for a known deployment id, finds) a deployment. Everything that can refuse it is
    * checked synchronously here, so two concurrent calls cannot both pass the capacity check.
    */
-  deploy(spec: SlotDeploySpec, replace = false): DeploymentTracker {
+  deploy(spec: SlotDeploySpec, replace = false, auth?: RegistryCredentials): DeploymentTracker {
     validateDeploySpec(spec);
+    pinnedRef(spec.image);
     this.table.requireReady();
     const known = this.trackers.get(spec.deploymentId);
     if (known) {
@@ -73,7 +85,7 @@ export class DeploySequence {
       // Adopted after a restart: the container exists; report it, never make a second one.
       const t = new DeploymentTracker(spec.deploymentId, spec.slotId);
       this.trackers.set(spec.deploymentId, t);
-      this.followExisting(t, current);
+      followExisting(t, current, this.table);
       return t;
     }
     if (current && current.state === 'creating')
@@ -85,7 +97,7 @@ export class DeploySequence {
       throw new FailedPreconditionError(
         `slot ${spec.slotId} runs deployment ${replacing.deploymentId}; send replace=true to replace it`,
       );
-    this.checkRoom(spec, replacing);
+    this.table.requireRoom(spec, this.opts.nodeId, replacing, this.portsPending);
 
     const rec = newDeployRecord(spec);
     const tracker = new DeploymentTracker(spec.deploymentId, spec.slotId);
@@ -100,35 +112,23 @@ export class DeploySequence {
       image: spec.image,
       replacing: replacing?.deploymentId,
     });
-    void this.runDeploy({ spec, rec, tracker, replacing, ports: [] });
+    const portsPending = spec.ports.filter((p) => p.publish).length;
+    this.portsPending += portsPending;
+    void this.runDeploy({ spec, rec, tracker, replacing, ports: [], auth, portsPending });
     return tracker;
-  }
-
-  /** Refuses a deployment the node has no memory, CPU or host ports for. */
-  private checkRoom(spec: SlotDeploySpec, replacing?: SlotRecord): void {
-    const cap = this.table.capacity();
-    const freedMem = replacing?.resources.memoryBytes ?? 0;
-    const freedCpu = replacing?.resources.nanoCpus ?? 0;
-    if (cap.allocatedMemoryBytes - freedMem + spec.resources.memoryBytes > cap.allocatableMemoryBytes)
-      throw new CapacityExhaustedError(
-        `not enough memory on node ${this.opts.nodeId}: ${spec.resources.memoryBytes} bytes asked, ${cap.allocatableMemoryBytes - cap.allocatedMemoryBytes + freedMem} free`,
-      );
-    if (cap.allocatedNanoCpus - freedCpu + spec.resources.nanoCpus > cap.allocatableNanoCpus)
-      throw new CapacityExhaustedError(
-        `not enough CPU on node ${this.opts.nodeId}: ${spec.resources.nanoCpus / 1e9} asked, ${(cap.allocatableNanoCpus - cap.allocatedNanoCpus + freedCpu) / 1e9} free`,
-      );
-    const publishCount = spec.ports.filter((p) => p.publish).length;
-    // A replaced deployment's ports come back before the new one allocates (runDeploy, prepare step).
-    const freePorts = this.table.pool.free + (replacing?.ports.length ?? 0);
-    if (publishCount > freePorts)
-      throw new CapacityExhaustedError(
-        `port pool exhausted: ${publishCount} port(s) needed, ${freePorts} free`,
-      );
   }
 
   /** The steps of an admitted deployment; any failure ends it failed with nothing left behind. */
   private async runDeploy(run: DeployRun): Promise<void> {
     const timer = this.metrics.deployDuration.startTimer();
+    try {
+      await ensureDeployImage(this.images, run);
+      run.auth = undefined; // used for this pull only
+    } catch (e) {
+      this.failImage(run, e);
+      timer({ result: 'failed' });
+      return;
+    }
     try {
       await this.prepare(run);
       await this.createAndStart(run);
@@ -138,6 +138,31 @@ export class DeploySequence {
       await this.cleanUpFailed(run, e);
       timer({ result: 'failed' });
     }
+  }
+
+  /**
+   * The image step failed: nothing was taken, made or replaced yet. The deployment ends failed with
+   * the reason; a replaced deployment gets its slot back, still running.
+   */
+  private failImage(run: DeployRun, e: unknown): void {
+    const { spec, rec, tracker, replacing } = run;
+    this.settlePorts(run);
+    const failureReason = e instanceof ImagePullError ? e.reason : 'image_pull';
+    const why = errorMessage(e);
+    this.log.info('deploy failed: image not ready', {
+      slot: spec.slotId,
+      deployment: spec.deploymentId,
+      reason: failureReason,
+      error: why,
+    });
+    this.table.setState(rec, 'failed', why);
+    if (replacing && this.table.slots.get(spec.slotId) === rec) {
+      this.table.slots.set(spec.slotId, replacing);
+      this.table.emitState(replacing, 'creating');
+      if (replacing.handle && ['starting', 'healthy', 'unhealthy'].includes(replacing.state))
+        this.health.startProbing(replacing, false);
+    }
+    progress(tracker, rec, 'failed', why, true, 'failed', { failureReason });
   }
 
   /**
@@ -158,6 +183,7 @@ export class DeploySequence {
       );
     }
     const published = spec.ports.filter((p) => p.publish);
+    this.settlePorts(run);
     run.ports = await this.table.pool.allocate(published.length, spec.deploymentId);
     rec.ports = published.map((p, i): SlotPortBinding => ({
       name: p.name,
@@ -193,10 +219,11 @@ export class DeploySequence {
         readOnlyRootfs: spec.readOnlyRootfs,
         capAdd: spec.capAdd,
         restartMaxRetries: this.opts.restartMaxRetries,
+        imageDigest: rec.imageDigest,
       },
       (phase, message) => progress(tracker, rec, phase, message),
     );
-    rec.handle = { ...handle, image: spec.image };
+    rec.handle = { ...handle, image: spec.image, imageDigest: rec.imageDigest };
     this.table.setState(rec, 'starting', 'container started; waiting for health');
   }
 
@@ -214,48 +241,22 @@ export class DeploySequence {
     return tracker.finished();
   }
 
+  /** The run's pending ports stop counting (it takes them now, or never). */
+  private settlePorts(run: DeployRun): void {
+    this.portsPending -= run.portsPending;
+    run.portsPending = 0;
+  }
+
   /** A step threw: remove what was made, give the ports back, end the deployment failed. */
-  private async cleanUpFailed({ spec, rec, tracker, ports }: DeployRun, e: unknown): Promise<void> {
+  private async cleanUpFailed(run: DeployRun, e: unknown): Promise<void> {
+    const { spec, rec, tracker, ports } = run;
+    this.settlePorts(run);
     const msg = errorMessage(e);
     this.log.warn('deploy failed', { slot: spec.slotId, deployment: spec.deploymentId, error: msg });
     const why = `deploy failed: ${msg}`;
     await this.failAndClean(rec, why).catch(() => undefined);
     this.table.pool.release(ports, spec.deploymentId);
     progress(tracker, rec, 'failed', why, true, 'failed');
-  }
-
-  private followExisting(t: DeploymentTracker, rec: SlotRecord): void {
-    progress(
-      t,
-      rec,
-      'already_exists',
-      `deployment ${rec.deploymentId} already exists on this node (state ${rec.state})`,
-      rec.state !== 'starting' && rec.state !== 'creating',
-    );
-    if (t.done) return;
-    const onState = (r: SlotRecord) => {
-      if (r.slotId !== rec.slotId) return;
-      if (
-        r.state === 'healthy' ||
-        r.state === 'failed' ||
-        r.state === 'stopped' ||
-        r.state === 'unhealthy' ||
-        this.table.slots.get(rec.slotId) !== rec
-      ) {
-        this.table.events.off('state', onState);
-        if (r !== rec || this.table.slots.get(rec.slotId) !== rec)
-          progress(
-            t,
-            rec,
-            'failed',
-            `deployment ${rec.deploymentId} was replaced or terminated`,
-            true,
-            'failed',
-          );
-        else progress(t, r, r.state, r.message, true);
-      }
-    };
-    this.table.events.on('state', onState);
   }
 
   /** Ends a slot as failed: its container and network go, its ports come back; data volumes stay. */

@@ -1,10 +1,14 @@
 /**
  * One deployment's progress as the Deploy stream sees it: the event type, the tracker that keeps
- * history and live events, and `progress()`, which every part of the slot service reports through.
+ * history and live events, `progress()`, which every part of the slot service reports through,
+ * and `followExisting()` for a Deploy of a deployment adopted after a restart.
  */
 import { EventEmitter } from 'node:events';
 import type { NodeSlotState } from '@berth/domain';
+import type { ImageFailureReason } from '../images/image-errors';
+import type { PullProgress } from '../images/pull-progress';
 import type { SlotRecord } from './slot-record';
+import type { SlotTable } from './slot-table';
 
 export interface DeployProgress {
   deploymentId: string;
@@ -15,6 +19,10 @@ export interface DeployProgress {
   atMs: number;
   final: boolean;
   slot: SlotRecord;
+  /** With phase image_pull. */
+  pull?: PullProgress;
+  /** On a failed final event, when the failure has a known reason (an image that could not be pulled). */
+  failureReason?: ImageFailureReason;
 }
 
 /** States a deployment can end in (the state of its final event). */
@@ -71,8 +79,10 @@ export function progress(
   message: string,
   final = false,
   state: NodeSlotState = rec.state,
+  extra: Pick<DeployProgress, 'pull' | 'failureReason'> = {},
 ): void {
   t.push({
+    ...extra,
     deploymentId: t.deploymentId,
     slotId: t.slotId,
     phase,
@@ -82,4 +92,42 @@ export function progress(
     final,
     slot: rec,
   });
+}
+
+/**
+ * A Deploy for a deployment this daemon adopted (after a restart): reports it as it is, then
+ * follows the slot until it reaches an end state (or is replaced or terminated).
+ */
+export function followExisting(t: DeploymentTracker, rec: SlotRecord, table: SlotTable): void {
+  progress(
+    t,
+    rec,
+    'already_exists',
+    `deployment ${rec.deploymentId} already exists on this node (state ${rec.state})`,
+    rec.state !== 'starting' && rec.state !== 'creating',
+  );
+  if (t.done) return;
+  const onState = (r: SlotRecord) => {
+    if (r.slotId !== rec.slotId) return;
+    if (
+      r.state === 'healthy' ||
+      r.state === 'failed' ||
+      r.state === 'stopped' ||
+      r.state === 'unhealthy' ||
+      table.slots.get(rec.slotId) !== rec
+    ) {
+      table.events.off('state', onState);
+      if (r !== rec || table.slots.get(rec.slotId) !== rec)
+        progress(
+          t,
+          rec,
+          'failed',
+          `deployment ${rec.deploymentId} was replaced or terminated`,
+          true,
+          'failed',
+        );
+      else progress(t, r, r.state, r.message, true);
+    }
+  };
+  table.events.on('state', onState);
 }

@@ -120,9 +120,13 @@ export class SlotCommands {
 
   async terminate(slotId: string, purgeData = false): Promise<SlotRecord> {
     this.table.requireReady();
-    const rec = this.table.get(slotId);
+    let rec = this.table.get(slotId);
     const t = this.deploys.tracker(rec.deploymentId);
-    if (t && !t.done) await t.finished(); // let an in-flight deploy end (or fail) first
+    if (t && !t.done) {
+      await t.finished(); // let an in-flight deploy end (or fail) first
+      // A switch whose image could not be pulled gives the slot back to the deployment it replaced.
+      rec = this.table.get(slotId);
+    }
     return this.exclusive(rec, async () => {
       this.health.stopProbing(rec);
       await this.runtime.destroy(

@@ -18,6 +18,8 @@ export interface SlotRecord extends SlotIdentity {
   health?: SlotHealthSpec;
   resources: SlotResources;
   handle?: ContainerHandle;
+  /** The image's registry digest (repository@sha256:...), when it has one. */
+  imageDigest?: string;
   restartCount: number;
   oomKilled: boolean;
   createdAtMs: number;

@@ -4,7 +4,13 @@
  * `state` events WatchEvents and followers of a deployment listen to).
  */
 import { EventEmitter } from 'node:events';
-import { NodeSlotState, NotFoundError, UnavailableError } from '@berth/domain';
+import {
+  CapacityExhaustedError,
+  NodeSlotState,
+  NotFoundError,
+  SlotDeploySpec,
+  UnavailableError,
+} from '@berth/domain';
 import { Logger } from '../logger';
 import { NodeMetrics } from '../metrics/node-metrics';
 import { PortPool } from '../ports/port-pool';
@@ -95,6 +101,31 @@ export class SlotTable {
     this.metrics.portsFree.set(c.portsFree);
     this.metrics.portsTotal.set(c.portsTotal);
     this.metrics.dockerUp.set(c.dockerUp ? 1 : 0);
+  }
+
+  /**
+   * Refuses a deployment the node has no memory, CPU or host ports for: a replaced deployment's
+   * count as free, `portsPending` (admitted deployments still making their image ready) as taken.
+   */
+  requireRoom(spec: SlotDeploySpec, nodeId: string, replacing?: SlotRecord, portsPending = 0): void {
+    const cap = this.capacity();
+    const freedMem = replacing?.resources.memoryBytes ?? 0;
+    const freedCpu = replacing?.resources.nanoCpus ?? 0;
+    if (cap.allocatedMemoryBytes - freedMem + spec.resources.memoryBytes > cap.allocatableMemoryBytes)
+      throw new CapacityExhaustedError(
+        `not enough memory on node ${nodeId}: ${spec.resources.memoryBytes} bytes asked, ${cap.allocatableMemoryBytes - cap.allocatedMemoryBytes + freedMem} free`,
+      );
+    if (cap.allocatedNanoCpus - freedCpu + spec.resources.nanoCpus > cap.allocatableNanoCpus)
+      throw new CapacityExhaustedError(
+        `not enough CPU on node ${nodeId}: ${spec.resources.nanoCpus / 1e9} asked, ${(cap.allocatableNanoCpus - cap.allocatedNanoCpus + freedCpu) / 1e9} free`,
+      );
+    const publishCount = spec.ports.filter((p) => p.publish).length;
+    // A replaced deployment's ports come back before the new one allocates (runDeploy, prepare step).
+    const freePorts = this.pool.free + (replacing?.ports.length ?? 0) - portsPending;
+    if (publishCount > freePorts)
+      throw new CapacityExhaustedError(
+        `port pool exhausted: ${publishCount} port(s) needed, ${freePorts} free`,
+      );
   }
 
   get(slotId: string): SlotRecord {

@@ -210,6 +210,7 @@ function toRecord(c: LabelledContainer): SlotRecord {
     agentTypeId: h.agentTypeId,
     agentVersion: h.agentVersion,
     image: c.labels['berth.image'] ?? '',
+    imageDigest: h.imageDigest,
     state: running ? 'starting' : 'stopped',
     message: running
       ? 'adopted after a daemon restart; probing'

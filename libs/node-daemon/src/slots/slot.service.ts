@@ -5,10 +5,11 @@
  */
 import { EventEmitter } from 'node:events';
 import { NodeSlotState, SlotDeploySpec, SlotResources } from '@berth/domain';
+import { DEFAULT_IMAGE_OPTIONS, ImageService } from '../images/image.service';
 import { Logger } from '../logger';
 import { NodeMetrics } from '../metrics/node-metrics';
 import { PortPool } from '../ports/port-pool';
-import { ContainerRuntime, LogChunk, LogOptions } from '../runtime/container-runtime';
+import { ContainerRuntime, LogChunk, LogOptions, RegistryCredentials } from '../runtime/container-runtime';
 import { DeployOptions, DeploySequence } from './deploy-sequence';
 import { DeploymentTracker } from './deployment-tracker';
 import { HealthSupervisor } from './health-supervisor';
@@ -36,6 +37,8 @@ export class SlotService {
     metrics: NodeMetrics,
     opts: SlotServiceOptions,
     log: Logger,
+    /** Makes deploys' images ready (one with the defaults when not given). */
+    images: ImageService = new ImageService(runtime, metrics, DEFAULT_IMAGE_OPTIONS, log),
   ) {
     this.table = new SlotTable(pool, metrics, opts, log);
     this.slots = this.table.slots;
@@ -43,7 +46,7 @@ export class SlotService {
     this.health = new HealthSupervisor(runtime, this.table, metrics, log, (rec, message) =>
       this.deploys.failAndClean(rec, message),
     );
-    this.deploys = new DeploySequence(runtime, this.table, this.health, metrics, opts, log);
+    this.deploys = new DeploySequence(runtime, this.table, this.health, metrics, opts, log, images);
     this.commands = new SlotCommands(runtime, this.table, this.health, this.deploys, opts.nodeId, log);
   }
 
@@ -85,10 +88,11 @@ export class SlotService {
 
   /**
    * Starts (or, for a known deployment id, finds) a deployment. Everything that can refuse it is
-   * checked synchronously, so two concurrent calls cannot both pass the capacity check.
+   * checked synchronously, so two concurrent calls cannot both pass the capacity check. `auth`
+   * is used to pull spec.image, for this deployment only.
    */
-  deploy(spec: SlotDeploySpec, replace = false): DeploymentTracker {
-    return this.deploys.deploy(spec, replace);
+  deploy(spec: SlotDeploySpec, replace = false, auth?: RegistryCredentials): DeploymentTracker {
+    return this.deploys.deploy(spec, replace, auth);
   }
 
   setState(rec: SlotRecord, state: NodeSlotState, message: string): void {

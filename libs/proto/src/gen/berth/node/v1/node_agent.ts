@@ -97,6 +97,69 @@ export function slotStateToJSON(object: SlotState): string {
   }
 }
 
+/** Why a deployment or a pull failed, where the daemon can tell (the message says it in a sentence). */
+export enum FailureReason {
+  FAILURE_REASON_UNSPECIFIED = 0,
+  /** FAILURE_REASON_IMAGE_NOT_FOUND - The registry has no such repository, tag or digest. */
+  FAILURE_REASON_IMAGE_NOT_FOUND = 1,
+  /** FAILURE_REASON_REGISTRY_AUTH - The registry refused the credentials (or wants some and none were sent). */
+  FAILURE_REASON_REGISTRY_AUTH = 2,
+  /** FAILURE_REASON_REGISTRY_UNREACHABLE - The registry could not be reached (refused, no route, DNS), or stayed failing past the retries. */
+  FAILURE_REASON_REGISTRY_UNREACHABLE = 3,
+  /** FAILURE_REASON_IMAGE_TOO_LARGE - The image would not fit in the node's image budget. */
+  FAILURE_REASON_IMAGE_TOO_LARGE = 4,
+  /** FAILURE_REASON_IMAGE_PULL - Any other pull failure. */
+  FAILURE_REASON_IMAGE_PULL = 5,
+  UNRECOGNIZED = -1,
+}
+
+export function failureReasonFromJSON(object: any): FailureReason {
+  switch (object) {
+    case 0:
+    case 'FAILURE_REASON_UNSPECIFIED':
+      return FailureReason.FAILURE_REASON_UNSPECIFIED;
+    case 1:
+    case 'FAILURE_REASON_IMAGE_NOT_FOUND':
+      return FailureReason.FAILURE_REASON_IMAGE_NOT_FOUND;
+    case 2:
+    case 'FAILURE_REASON_REGISTRY_AUTH':
+      return FailureReason.FAILURE_REASON_REGISTRY_AUTH;
+    case 3:
+    case 'FAILURE_REASON_REGISTRY_UNREACHABLE':
+      return FailureReason.FAILURE_REASON_REGISTRY_UNREACHABLE;
+    case 4:
+    case 'FAILURE_REASON_IMAGE_TOO_LARGE':
+      return FailureReason.FAILURE_REASON_IMAGE_TOO_LARGE;
+    case 5:
+    case 'FAILURE_REASON_IMAGE_PULL':
+      return FailureReason.FAILURE_REASON_IMAGE_PULL;
+    case -1:
+    case 'UNRECOGNIZED':
+    default:
+      return FailureReason.UNRECOGNIZED;
+  }
+}
+
+export function failureReasonToJSON(object: FailureReason): string {
+  switch (object) {
+    case FailureReason.FAILURE_REASON_UNSPECIFIED:
+      return 'FAILURE_REASON_UNSPECIFIED';
+    case FailureReason.FAILURE_REASON_IMAGE_NOT_FOUND:
+      return 'FAILURE_REASON_IMAGE_NOT_FOUND';
+    case FailureReason.FAILURE_REASON_REGISTRY_AUTH:
+      return 'FAILURE_REASON_REGISTRY_AUTH';
+    case FailureReason.FAILURE_REASON_REGISTRY_UNREACHABLE:
+      return 'FAILURE_REASON_REGISTRY_UNREACHABLE';
+    case FailureReason.FAILURE_REASON_IMAGE_TOO_LARGE:
+      return 'FAILURE_REASON_IMAGE_TOO_LARGE';
+    case FailureReason.FAILURE_REASON_IMAGE_PULL:
+      return 'FAILURE_REASON_IMAGE_PULL';
+    case FailureReason.UNRECOGNIZED:
+    default:
+      return 'UNRECOGNIZED';
+  }
+}
+
 export enum LogStream {
   LOG_STREAM_UNSPECIFIED = 0,
   LOG_STREAM_STDOUT = 1,
@@ -194,6 +257,17 @@ export interface DeploySpec_EnvEntry {
   value: string;
 }
 
+/**
+ * Credentials for one registry, for one pull: held in memory for that pull only, never written to
+ * disk, logs or metric labels.
+ */
+export interface RegistryAuth {
+  /** The registry host as in the image reference (host[:port]; docker.io for Docker Hub). */
+  server: string;
+  username: string;
+  password: string;
+}
+
 export interface DeployRequest {
   spec: DeploySpec | undefined;
   /**
@@ -201,6 +275,34 @@ export interface DeployRequest {
    * volume stays); false answers FAILED_PRECONDITION.
    */
   replace: boolean;
+  /** For pulling spec.image when the node does not have it; unset for a public image. */
+  registryAuth?: RegistryAuth | undefined;
+}
+
+/** How far an image pull is (Deploy events with phase image_pull, and PullImage events). */
+export interface ImagePullProgress {
+  layersDone: number;
+  layersTotal: number;
+  bytesDone: number;
+  bytesTotal: number;
+}
+
+export interface PullImageRequest {
+  image: string;
+  registryAuth?: RegistryAuth | undefined;
+}
+
+export interface PullImageEvent {
+  image: string;
+  progress: ImagePullProgress | undefined;
+  message: string;
+  /** Set on the last event, with ok, and digest (repo@sha256:...) or failure_reason. */
+  final: boolean;
+  ok: boolean;
+  digest: string;
+  failureReason: FailureReason;
+  /** The image was already on the node: no registry round trip was made. */
+  cached: boolean;
 }
 
 export interface PortBinding {
@@ -228,14 +330,19 @@ export interface Slot {
   stateSinceMs: number;
   lastProbeAtMs: number;
   oomKilled: boolean;
+  /**
+   * The image the container runs, by digest (repository@sha256:...); empty when Docker knows none
+   * (an image built on the node and never pushed).
+   */
+  imageDigest: string;
 }
 
 export interface DeployEvent {
   deploymentId: string;
   slotId: string;
   /**
-   * e.g. accepted, ports_allocated, network_created, volume_ready, container_created, files_written,
-   * container_started, probe, healthy, failed, already_exists.
+   * e.g. accepted, image_pull, image_ready, ports_allocated, network_created, volume_ready,
+   * container_created, files_written, container_started, probe, healthy, failed, already_exists.
    */
   phase: string;
   state: SlotState;
@@ -244,6 +351,10 @@ export interface DeployEvent {
   /** Set on the last event. */
   final: boolean;
   slot: Slot | undefined;
+  /** With phase image_pull. */
+  pull: ImagePullProgress | undefined;
+  /** On a failed final event, when the daemon can tell why. */
+  failureReason: FailureReason;
 }
 
 export interface SlotRef {
@@ -1395,8 +1506,109 @@ export const DeploySpec_EnvEntry: MessageFns<DeploySpec_EnvEntry> = {
   },
 };
 
+function createBaseRegistryAuth(): RegistryAuth {
+  return { server: '', username: '', password: '' };
+}
+
+export const RegistryAuth: MessageFns<RegistryAuth> = {
+  encode(message: RegistryAuth, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.server !== '') {
+      writer.uint32(10).string(message.server);
+    }
+    if (message.username !== '') {
+      writer.uint32(18).string(message.username);
+    }
+    if (message.password !== '') {
+      writer.uint32(26).string(message.password);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RegistryAuth {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRegistryAuth();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.server = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.username = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.password = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RegistryAuth {
+    return {
+      server: isSet(object.server) ? globalThis.String(object.server) : '',
+      username: isSet(object.username) ? globalThis.String(object.username) : '',
+      password: isSet(object.password) ? globalThis.String(object.password) : '',
+    };
+  },
+
+  toJSON(message: RegistryAuth): unknown {
+    const obj: any = {};
+    if (message.server !== '') {
+      obj.server = message.server;
+    }
+    if (message.username !== '') {
+      obj.username = message.username;
+    }
+    if (message.password !== '') {
+      obj.password = message.password;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RegistryAuth>, I>>(base?: I): RegistryAuth {
+    return RegistryAuth.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RegistryAuth>, I>>(object: I): RegistryAuth {
+    const message = createBaseRegistryAuth();
+    message.server = object.server ?? '';
+    message.username = object.username ?? '';
+    message.password = object.password ?? '';
+    return message;
+  },
+};
+
 function createBaseDeployRequest(): DeployRequest {
-  return { spec: undefined, replace: false };
+  return { spec: undefined, replace: false, registryAuth: undefined };
 }
 
 export const DeployRequest: MessageFns<DeployRequest> = {
@@ -1406,6 +1618,9 @@ export const DeployRequest: MessageFns<DeployRequest> = {
     }
     if (message.replace !== false) {
       writer.uint32(16).bool(message.replace);
+    }
+    if (message.registryAuth !== undefined) {
+      RegistryAuth.encode(message.registryAuth, writer.uint32(26).fork()).join();
     }
     return writer;
   },
@@ -1439,6 +1654,14 @@ export const DeployRequest: MessageFns<DeployRequest> = {
             message.replace = reader.bool();
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.registryAuth = RegistryAuth.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1455,6 +1678,11 @@ export const DeployRequest: MessageFns<DeployRequest> = {
     return {
       spec: isSet(object.spec) ? DeploySpec.fromJSON(object.spec) : undefined,
       replace: isSet(object.replace) ? globalThis.Boolean(object.replace) : false,
+      registryAuth: isSet(object.registryAuth)
+        ? RegistryAuth.fromJSON(object.registryAuth)
+        : isSet(object.registry_auth)
+          ? RegistryAuth.fromJSON(object.registry_auth)
+          : undefined,
     };
   },
 
@@ -1465,6 +1693,9 @@ export const DeployRequest: MessageFns<DeployRequest> = {
     }
     if (message.replace !== false) {
       obj.replace = message.replace;
+    }
+    if (message.registryAuth !== undefined) {
+      obj.registryAuth = RegistryAuth.toJSON(message.registryAuth);
     }
     return obj;
   },
@@ -1477,6 +1708,432 @@ export const DeployRequest: MessageFns<DeployRequest> = {
     message.spec =
       object.spec !== undefined && object.spec !== null ? DeploySpec.fromPartial(object.spec) : undefined;
     message.replace = object.replace ?? false;
+    message.registryAuth =
+      object.registryAuth !== undefined && object.registryAuth !== null
+        ? RegistryAuth.fromPartial(object.registryAuth)
+        : undefined;
+    return message;
+  },
+};
+
+function createBaseImagePullProgress(): ImagePullProgress {
+  return { layersDone: 0, layersTotal: 0, bytesDone: 0, bytesTotal: 0 };
+}
+
+export const ImagePullProgress: MessageFns<ImagePullProgress> = {
+  encode(message: ImagePullProgress, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.layersDone !== 0) {
+      writer.uint32(8).uint32(message.layersDone);
+    }
+    if (message.layersTotal !== 0) {
+      writer.uint32(16).uint32(message.layersTotal);
+    }
+    if (message.bytesDone !== 0) {
+      writer.uint32(24).uint64(message.bytesDone);
+    }
+    if (message.bytesTotal !== 0) {
+      writer.uint32(32).uint64(message.bytesTotal);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ImagePullProgress {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseImagePullProgress();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.layersDone = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.layersTotal = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.bytesDone = longToNumber(reader.uint64());
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.bytesTotal = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ImagePullProgress {
+    return {
+      layersDone: isSet(object.layersDone)
+        ? globalThis.Number(object.layersDone)
+        : isSet(object.layers_done)
+          ? globalThis.Number(object.layers_done)
+          : 0,
+      layersTotal: isSet(object.layersTotal)
+        ? globalThis.Number(object.layersTotal)
+        : isSet(object.layers_total)
+          ? globalThis.Number(object.layers_total)
+          : 0,
+      bytesDone: isSet(object.bytesDone)
+        ? globalThis.Number(object.bytesDone)
+        : isSet(object.bytes_done)
+          ? globalThis.Number(object.bytes_done)
+          : 0,
+      bytesTotal: isSet(object.bytesTotal)
+        ? globalThis.Number(object.bytesTotal)
+        : isSet(object.bytes_total)
+          ? globalThis.Number(object.bytes_total)
+          : 0,
+    };
+  },
+
+  toJSON(message: ImagePullProgress): unknown {
+    const obj: any = {};
+    if (message.layersDone !== 0) {
+      obj.layersDone = Math.round(message.layersDone);
+    }
+    if (message.layersTotal !== 0) {
+      obj.layersTotal = Math.round(message.layersTotal);
+    }
+    if (message.bytesDone !== 0) {
+      obj.bytesDone = Math.round(message.bytesDone);
+    }
+    if (message.bytesTotal !== 0) {
+      obj.bytesTotal = Math.round(message.bytesTotal);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ImagePullProgress>, I>>(base?: I): ImagePullProgress {
+    return ImagePullProgress.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ImagePullProgress>, I>>(object: I): ImagePullProgress {
+    const message = createBaseImagePullProgress();
+    message.layersDone = object.layersDone ?? 0;
+    message.layersTotal = object.layersTotal ?? 0;
+    message.bytesDone = object.bytesDone ?? 0;
+    message.bytesTotal = object.bytesTotal ?? 0;
+    return message;
+  },
+};
+
+function createBasePullImageRequest(): PullImageRequest {
+  return { image: '', registryAuth: undefined };
+}
+
+export const PullImageRequest: MessageFns<PullImageRequest> = {
+  encode(message: PullImageRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.image !== '') {
+      writer.uint32(10).string(message.image);
+    }
+    if (message.registryAuth !== undefined) {
+      RegistryAuth.encode(message.registryAuth, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PullImageRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePullImageRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.image = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.registryAuth = RegistryAuth.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PullImageRequest {
+    return {
+      image: isSet(object.image) ? globalThis.String(object.image) : '',
+      registryAuth: isSet(object.registryAuth)
+        ? RegistryAuth.fromJSON(object.registryAuth)
+        : isSet(object.registry_auth)
+          ? RegistryAuth.fromJSON(object.registry_auth)
+          : undefined,
+    };
+  },
+
+  toJSON(message: PullImageRequest): unknown {
+    const obj: any = {};
+    if (message.image !== '') {
+      obj.image = message.image;
+    }
+    if (message.registryAuth !== undefined) {
+      obj.registryAuth = RegistryAuth.toJSON(message.registryAuth);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PullImageRequest>, I>>(base?: I): PullImageRequest {
+    return PullImageRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PullImageRequest>, I>>(object: I): PullImageRequest {
+    const message = createBasePullImageRequest();
+    message.image = object.image ?? '';
+    message.registryAuth =
+      object.registryAuth !== undefined && object.registryAuth !== null
+        ? RegistryAuth.fromPartial(object.registryAuth)
+        : undefined;
+    return message;
+  },
+};
+
+function createBasePullImageEvent(): PullImageEvent {
+  return {
+    image: '',
+    progress: undefined,
+    message: '',
+    final: false,
+    ok: false,
+    digest: '',
+    failureReason: 0,
+    cached: false,
+  };
+}
+
+export const PullImageEvent: MessageFns<PullImageEvent> = {
+  encode(message: PullImageEvent, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.image !== '') {
+      writer.uint32(10).string(message.image);
+    }
+    if (message.progress !== undefined) {
+      ImagePullProgress.encode(message.progress, writer.uint32(18).fork()).join();
+    }
+    if (message.message !== '') {
+      writer.uint32(26).string(message.message);
+    }
+    if (message.final !== false) {
+      writer.uint32(32).bool(message.final);
+    }
+    if (message.ok !== false) {
+      writer.uint32(40).bool(message.ok);
+    }
+    if (message.digest !== '') {
+      writer.uint32(50).string(message.digest);
+    }
+    if (message.failureReason !== 0) {
+      writer.uint32(56).int32(message.failureReason);
+    }
+    if (message.cached !== false) {
+      writer.uint32(64).bool(message.cached);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PullImageEvent {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePullImageEvent();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.image = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.progress = ImagePullProgress.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.message = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.final = reader.bool();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.ok = reader.bool();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.digest = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.failureReason = reader.int32() as any;
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.cached = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PullImageEvent {
+    return {
+      image: isSet(object.image) ? globalThis.String(object.image) : '',
+      progress: isSet(object.progress) ? ImagePullProgress.fromJSON(object.progress) : undefined,
+      message: isSet(object.message) ? globalThis.String(object.message) : '',
+      final: isSet(object.final) ? globalThis.Boolean(object.final) : false,
+      ok: isSet(object.ok) ? globalThis.Boolean(object.ok) : false,
+      digest: isSet(object.digest) ? globalThis.String(object.digest) : '',
+      failureReason: isSet(object.failureReason)
+        ? failureReasonFromJSON(object.failureReason)
+        : isSet(object.failure_reason)
+          ? failureReasonFromJSON(object.failure_reason)
+          : 0,
+      cached: isSet(object.cached) ? globalThis.Boolean(object.cached) : false,
+    };
+  },
+
+  toJSON(message: PullImageEvent): unknown {
+    const obj: any = {};
+    if (message.image !== '') {
+      obj.image = message.image;
+    }
+    if (message.progress !== undefined) {
+      obj.progress = ImagePullProgress.toJSON(message.progress);
+    }
+    if (message.message !== '') {
+      obj.message = message.message;
+    }
+    if (message.final !== false) {
+      obj.final = message.final;
+    }
+    if (message.ok !== false) {
+      obj.ok = message.ok;
+    }
+    if (message.digest !== '') {
+      obj.digest = message.digest;
+    }
+    if (message.failureReason !== 0) {
+      obj.failureReason = failureReasonToJSON(message.failureReason);
+    }
+    if (message.cached !== false) {
+      obj.cached = message.cached;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PullImageEvent>, I>>(base?: I): PullImageEvent {
+    return PullImageEvent.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PullImageEvent>, I>>(object: I): PullImageEvent {
+    const message = createBasePullImageEvent();
+    message.image = object.image ?? '';
+    message.progress =
+      object.progress !== undefined && object.progress !== null
+        ? ImagePullProgress.fromPartial(object.progress)
+        : undefined;
+    message.message = object.message ?? '';
+    message.final = object.final ?? false;
+    message.ok = object.ok ?? false;
+    message.digest = object.digest ?? '';
+    message.failureReason = object.failureReason ?? 0;
+    message.cached = object.cached ?? false;
     return message;
   },
 };
@@ -1628,6 +2285,7 @@ function createBaseSlot(): Slot {
     stateSinceMs: 0,
     lastProbeAtMs: 0,
     oomKilled: false,
+    imageDigest: '',
   };
 }
 
@@ -1680,6 +2338,9 @@ export const Slot: MessageFns<Slot> = {
     }
     if (message.oomKilled !== false) {
       writer.uint32(128).bool(message.oomKilled);
+    }
+    if (message.imageDigest !== '') {
+      writer.uint32(138).string(message.imageDigest);
     }
     return writer;
   },
@@ -1825,6 +2486,14 @@ export const Slot: MessageFns<Slot> = {
             message.oomKilled = reader.bool();
             continue;
           }
+          case 17: {
+            if (tag !== 138) {
+              break;
+            }
+
+            message.imageDigest = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1901,6 +2570,11 @@ export const Slot: MessageFns<Slot> = {
         : isSet(object.oom_killed)
           ? globalThis.Boolean(object.oom_killed)
           : false,
+      imageDigest: isSet(object.imageDigest)
+        ? globalThis.String(object.imageDigest)
+        : isSet(object.image_digest)
+          ? globalThis.String(object.image_digest)
+          : '',
     };
   },
 
@@ -1954,6 +2628,9 @@ export const Slot: MessageFns<Slot> = {
     if (message.oomKilled !== false) {
       obj.oomKilled = message.oomKilled;
     }
+    if (message.imageDigest !== '') {
+      obj.imageDigest = message.imageDigest;
+    }
     return obj;
   },
 
@@ -1981,6 +2658,7 @@ export const Slot: MessageFns<Slot> = {
     message.stateSinceMs = object.stateSinceMs ?? 0;
     message.lastProbeAtMs = object.lastProbeAtMs ?? 0;
     message.oomKilled = object.oomKilled ?? false;
+    message.imageDigest = object.imageDigest ?? '';
     return message;
   },
 };
@@ -1995,6 +2673,8 @@ function createBaseDeployEvent(): DeployEvent {
     atMs: 0,
     final: false,
     slot: undefined,
+    pull: undefined,
+    failureReason: 0,
   };
 }
 
@@ -2023,6 +2703,12 @@ export const DeployEvent: MessageFns<DeployEvent> = {
     }
     if (message.slot !== undefined) {
       Slot.encode(message.slot, writer.uint32(66).fork()).join();
+    }
+    if (message.pull !== undefined) {
+      ImagePullProgress.encode(message.pull, writer.uint32(74).fork()).join();
+    }
+    if (message.failureReason !== 0) {
+      writer.uint32(80).int32(message.failureReason);
     }
     return writer;
   },
@@ -2104,6 +2790,22 @@ export const DeployEvent: MessageFns<DeployEvent> = {
             message.slot = Slot.decode(reader, reader.uint32());
             continue;
           }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.pull = ImagePullProgress.decode(reader, reader.uint32());
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.failureReason = reader.int32() as any;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2138,6 +2840,12 @@ export const DeployEvent: MessageFns<DeployEvent> = {
           : 0,
       final: isSet(object.final) ? globalThis.Boolean(object.final) : false,
       slot: isSet(object.slot) ? Slot.fromJSON(object.slot) : undefined,
+      pull: isSet(object.pull) ? ImagePullProgress.fromJSON(object.pull) : undefined,
+      failureReason: isSet(object.failureReason)
+        ? failureReasonFromJSON(object.failureReason)
+        : isSet(object.failure_reason)
+          ? failureReasonFromJSON(object.failure_reason)
+          : 0,
     };
   },
 
@@ -2167,6 +2875,12 @@ export const DeployEvent: MessageFns<DeployEvent> = {
     if (message.slot !== undefined) {
       obj.slot = Slot.toJSON(message.slot);
     }
+    if (message.pull !== undefined) {
+      obj.pull = ImagePullProgress.toJSON(message.pull);
+    }
+    if (message.failureReason !== 0) {
+      obj.failureReason = failureReasonToJSON(message.failureReason);
+    }
     return obj;
   },
 
@@ -2184,6 +2898,11 @@ export const DeployEvent: MessageFns<DeployEvent> = {
     message.final = object.final ?? false;
     message.slot =
       object.slot !== undefined && object.slot !== null ? Slot.fromPartial(object.slot) : undefined;
+    message.pull =
+      object.pull !== undefined && object.pull !== null
+        ? ImagePullProgress.fromPartial(object.pull)
+        : undefined;
+    message.failureReason = object.failureReason ?? 0;
     return message;
   },
 };
@@ -4035,6 +4754,21 @@ export const NodeAgentService = {
     responseSerialize: (value: NodeInfo): Buffer => Buffer.from(NodeInfo.encode(value).finish()),
     responseDeserialize: (value: Buffer): NodeInfo => NodeInfo.decode(value),
   },
+  /**
+   * Pulls an image into the node's cache ahead of deploys (pre-pull) and streams its progress; the
+   * last event has final=true. An image already cached under a pinned tag or digest is not pulled again.
+   * Concurrent pulls of one image (also by Deploy) share one registry pull.
+   */
+  pullImage: {
+    path: '/berth.node.v1.NodeAgent/PullImage' as const,
+    requestStream: false as const,
+    responseStream: true as const,
+    requestSerialize: (value: PullImageRequest): Buffer =>
+      Buffer.from(PullImageRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): PullImageRequest => PullImageRequest.decode(value),
+    responseSerialize: (value: PullImageEvent): Buffer => Buffer.from(PullImageEvent.encode(value).finish()),
+    responseDeserialize: (value: Buffer): PullImageEvent => PullImageEvent.decode(value),
+  },
 } as const;
 
 export interface NodeAgentServer extends UntypedServiceImplementation {
@@ -4059,6 +4793,12 @@ export interface NodeAgentServer extends UntypedServiceImplementation {
   /** Slot state changes and periodic heartbeats (with capacity), until the client cancels. */
   watchEvents: handleServerStreamingCall<WatchEventsRequest, NodeEvent>;
   getInfo: handleUnaryCall<GetInfoRequest, NodeInfo>;
+  /**
+   * Pulls an image into the node's cache ahead of deploys (pre-pull) and streams its progress; the
+   * last event has final=true. An image already cached under a pinned tag or digest is not pulled again.
+   * Concurrent pulls of one image (also by Deploy) share one registry pull.
+   */
+  pullImage: handleServerStreamingCall<PullImageRequest, PullImageEvent>;
 }
 
 export interface NodeAgentClient extends Client {
@@ -4212,6 +4952,17 @@ export interface NodeAgentClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: NodeInfo) => void,
   ): ClientUnaryCall;
+  /**
+   * Pulls an image into the node's cache ahead of deploys (pre-pull) and streams its progress; the
+   * last event has final=true. An image already cached under a pinned tag or digest is not pulled again.
+   * Concurrent pulls of one image (also by Deploy) share one registry pull.
+   */
+  pullImage(request: PullImageRequest, options?: Partial<CallOptions>): ClientReadableStream<PullImageEvent>;
+  pullImage(
+    request: PullImageRequest,
+    metadata?: Metadata,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<PullImageEvent>;
 }
 
 export const NodeAgentClient = makeGenericClientConstructor(

@@ -1,0 +1,268 @@
+/**
+ * The image service: makes an image ready on this node for a deploy or a pre-pull.
+ *
+ * - An image already on the node under a pinned tag or digest is used as it is: no registry
+ *   round trip, so a registry outage does not stop deploys of cached images. Unpinned references
+ *   (untagged, `:latest`) are refused.
+ * - Concurrent callers of one image share one pull (single flight) and all see its progress.
+ * - Progress is summed per pull and throttled (pull-progress.ts).
+ * - Transient failures (connection reset, registry 5xx, timeouts, a pull that stalls) are retried
+ *   with backoff inside `retryWindowMs`; permanent ones fail at once, each with its own reason
+ *   (image-errors.ts).
+ * - A pull is cut off as soon as its layers' summed sizes exceed what is left of the image budget.
+ * - Credentials are passed to the engine for that pull only: never logged, never in a message.
+ */
+import { ImageRef } from '@berth/domain';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { errorMessage, Logger } from '../logger';
+import { NodeMetrics } from '../metrics/node-metrics';
+import {
+  ImageInfo,
+  ImagePullFailure,
+  ImageRuntime,
+  RegistryCredentials,
+} from '../runtime/container-runtime';
+import {
+  ImagePullError,
+  PullContext,
+  pullError,
+  redact,
+  retriesExhausted,
+  tooLarge,
+} from './image-errors';
+import { digestFor, engineRef, pinnedRef, sameRegistry } from './image-refs';
+import { ProgressThrottle, PullProgress, PullProgressAggregator } from './pull-progress';
+
+export interface ImageServiceOptions {
+  /** BERTH_NODE_IMAGE_BUDGET: bytes the engine's images may take. */
+  budgetBytes: number;
+  /** BERTH_NODE_PULL_RETRY_MS: how long transient failures are retried before the pull fails. */
+  retryWindowMs: number;
+  /** BERTH_NODE_PULL_STALL_MS: a pull with no progress for this long is cut off (0: never). */
+  stallMs: number;
+  /** At most one progress event per interval, plus layer completions. Default 250 (4/s). */
+  progressIntervalMs?: number;
+  /** First retry delay, doubled per retry up to maxBackoffMs. Defaults 1000 and 15000. */
+  backoffMs?: number;
+  maxBackoffMs?: number;
+  now?: () => number;
+}
+
+export const DEFAULT_IMAGE_OPTIONS: ImageServiceOptions = {
+  budgetBytes: 20 * 1024 ** 3,
+  retryWindowMs: 120_000,
+  stallMs: 60_000,
+};
+
+export interface EnsuredImage {
+  image: string;
+  /** `repository@sha256:...`, or '' for an image that came from no registry (built on the node). */
+  digest: string;
+  /** It was on the node already: no registry round trip was made. */
+  cached: boolean;
+  sizeBytes: number;
+}
+
+/** One pull in flight, shared by every caller of its image. */
+interface Flight {
+  result: Promise<EnsuredImage>;
+  listeners: Set<(p: PullProgress) => void>;
+  last?: PullProgress;
+}
+
+export class ImageService {
+  private readonly flights = new Map<string, Flight>();
+  private readonly now: () => number;
+
+  constructor(
+    private readonly runtime: ImageRuntime,
+    private readonly metrics: NodeMetrics,
+    private readonly opts: ImageServiceOptions,
+    private readonly log: Logger,
+  ) {
+    this.now = opts.now ?? Date.now;
+  }
+
+  /**
+   * Makes `image` ready on the node: the cached one, or pulled (joining a pull in flight).
+   * `onProgress` hears the pull's progress (nothing for a cached image). Throws
+   * InvalidArgumentError for an unpinned or invalid reference, ImagePullError when it cannot.
+   */
+  async ensure(
+    image: string,
+    auth?: RegistryCredentials,
+    onProgress?: (p: PullProgress) => void,
+  ): Promise<EnsuredImage> {
+    const ref = pinnedRef(image);
+    const key = engineRef(ref);
+    let flight = this.flights.get(key);
+    if (!flight) {
+      const f: Flight = { listeners: new Set(), result: Promise.resolve() as never };
+      f.result = this.makeReady(image, ref, this.credentialsFor(image, ref, auth), f).finally(() => {
+        if (this.flights.get(key) === f) this.flights.delete(key);
+      });
+      this.flights.set(key, (flight = f));
+    }
+    if (!onProgress) return flight.result;
+    flight.listeners.add(onProgress);
+    if (flight.last) onProgress({ ...flight.last });
+    try {
+      return await flight.result;
+    } finally {
+      flight.listeners.delete(onProgress);
+    }
+  }
+
+  /** Refreshes the image disk-use gauge; the bytes, or undefined when the engine would not say. */
+  async refreshDiskUsage(): Promise<number | undefined> {
+    try {
+      const used = await this.runtime.imageDiskUsage();
+      this.metrics.imageBytes.set(used);
+      return used;
+    } catch (e) {
+      this.log.warn('cannot read image disk use', { error: errorMessage(e) });
+      return undefined;
+    }
+  }
+
+  private credentialsFor(image: string, ref: ImageRef, auth?: RegistryCredentials) {
+    if (!auth || !auth.server || sameRegistry(auth.server, ref.registry)) return auth;
+    // Never hand one registry's credentials to another.
+    this.log.warn('registry credentials are for another registry; pulling without them', {
+      image,
+      registry: ref.registry,
+      credentialsFor: auth.server,
+    });
+    return undefined;
+  }
+
+  private async makeReady(
+    image: string,
+    ref: ImageRef,
+    auth: RegistryCredentials | undefined,
+    flight: Flight,
+  ): Promise<EnsuredImage> {
+    const c: PullContext = { image, registry: ref.registry, auth };
+    const cached = await this.inspect(engineRef(ref), c);
+    if (cached) return this.ready(image, ref, cached, true);
+
+    const throttle = new ProgressThrottle(
+      this.opts.progressIntervalMs ?? 250,
+      (p) => {
+        flight.last = p;
+        for (const l of flight.listeners) l({ ...p });
+      },
+      this.now,
+    );
+    throttle.offer({ layersDone: 0, layersTotal: 0, bytesDone: 0, bytesTotal: 0 }, true);
+    const timer = this.metrics.imagePullDuration.startTimer();
+    this.log.info('pulling image', { image, registry: ref.registry, withCredentials: Boolean(auth) });
+    let result = 'ok';
+    try {
+      const used = (await this.refreshDiskUsage()) ?? 0;
+      await this.pullWithRetries(ref, c, Math.max(0, this.opts.budgetBytes - used), throttle);
+      const info = await this.inspect(engineRef(ref), c);
+      if (!info) throw new ImagePullError('image_pull', `pulling ${image} ended without the image on the node`);
+      const done = this.ready(image, ref, info, false);
+      this.log.info('image pulled', { image, digest: done.digest });
+      void this.refreshDiskUsage();
+      return done;
+    } catch (e) {
+      const err = e instanceof ImagePullError ? e : pullError(asFailure(e), c);
+      result = err.reason;
+      this.log.warn('image pull failed', { image, reason: err.reason, error: err.message });
+      throw err;
+    } finally {
+      this.metrics.imagePulls.inc({ result });
+      timer({ result });
+    }
+  }
+
+  private ready(image: string, ref: ImageRef, info: ImageInfo, cached: boolean): EnsuredImage {
+    return { image, digest: digestFor(ref, info.repoDigests), cached, sizeBytes: info.sizeBytes };
+  }
+
+  private async inspect(engineImage: string, c: PullContext): Promise<ImageInfo | null> {
+    try {
+      return await this.runtime.inspectImage(engineImage);
+    } catch (e) {
+      throw pullError(new ImagePullFailure('failed', `the engine could not inspect it: ${errorMessage(e)}`), c);
+    }
+  }
+
+  /** Attempts until one succeeds, a failure is permanent, or the retry window is over. */
+  private async pullWithRetries(
+    ref: ImageRef,
+    c: PullContext,
+    leftBytes: number,
+    throttle: ProgressThrottle,
+  ): Promise<void> {
+    const started = this.now();
+    let delay = this.opts.backoffMs ?? 1000;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.attempt(ref, c, leftBytes, throttle);
+      } catch (e) {
+        if (e instanceof ImagePullError) throw e;
+        const f = asFailure(e);
+        if (f.kind !== 'transient') throw pullError(f, c);
+        const elapsed = this.now() - started;
+        if (elapsed + delay > this.opts.retryWindowMs) throw retriesExhausted(f, c, attempt, elapsed);
+        this.log.warn('image pull failed; retrying', {
+          image: c.image,
+          attempt,
+          retryInMs: delay,
+          error: redact(f.detail, c.auth),
+        });
+        await sleep(delay);
+        delay = Math.min(delay * 2, this.opts.maxBackoffMs ?? 15_000);
+      }
+    }
+  }
+
+  /** One engine pull, cut off when it stalls or outgrows the budget. */
+  private async attempt(
+    ref: ImageRef,
+    c: PullContext,
+    leftBytes: number,
+    throttle: ProgressThrottle,
+  ): Promise<void> {
+    const agg = new PullProgressAggregator();
+    const abort = new AbortController();
+    const { stallMs } = this.opts;
+    let stall: NodeJS.Timeout | undefined;
+    const watchStall = () => {
+      if (!stallMs) return;
+      clearTimeout(stall);
+      stall = setTimeout(
+        () => abort.abort(new ImagePullFailure('transient', `no pull progress for ${stallMs / 1000} s`)),
+        stallMs,
+      );
+    };
+    watchStall();
+    try {
+      await this.runtime.pullImage(engineRef(ref), {
+        auth: c.auth,
+        signal: abort.signal,
+        onLayer: (p) => {
+          if (abort.signal.aborted) return;
+          watchStall();
+          const completed = agg.apply(p);
+          const now = agg.snapshot();
+          if (now.bytesTotal > leftBytes)
+            abort.abort(tooLarge(c, now.bytesTotal, leftBytes, this.opts.budgetBytes));
+          else throttle.offer(now, completed);
+        },
+      });
+    } catch (e) {
+      throw abort.signal.aborted ? abort.signal.reason : e;
+    } finally {
+      clearTimeout(stall);
+      throttle.flush();
+    }
+  }
+}
+
+function asFailure(e: unknown): ImagePullFailure {
+  return e instanceof ImagePullFailure ? e : new ImagePullFailure('failed', errorMessage(e));
+}
