@@ -10,6 +10,7 @@ import { EnvModule } from './config/env.module';
 import type { Database } from './database/database';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
+import { ImagesModule } from './images/images.module';
 import { MarketplaceModule } from './marketplace/marketplace.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { CATALOGUE, catalogueFactory } from './registry/registry.service';
@@ -53,6 +54,7 @@ export class AppModule {
         AuditModule,
         AuthModule,
         SecretsModule,
+        ImagesModule,
         HealthModule,
         MarketplaceModule,
         AccountsModule,

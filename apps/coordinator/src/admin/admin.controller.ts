@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { AuditRepository } from '../audit/audit.repository';
 import { Auth } from '../auth/auth.guard';
 import { ZodPipe } from '../common/validation';
+import { ImageDigestsService } from '../images/image-digests.service';
 import { RegistryService } from '../registry/registry.service';
 import type { AgentTypePatch, LlmProviderPatch } from '../registry/registry.types';
 import { agentTypePatchSchema, llmProviderPatchSchema } from './dto/admin.dto';
@@ -18,11 +19,12 @@ export class AdminController {
   constructor(
     private readonly registry: RegistryService,
     private readonly audit: AuditRepository,
+    private readonly images: ImageDigestsService,
   ) {}
 
   @Get('agent-types')
   async agentTypes() {
-    return { agent_types: await this.registry.listAgentTypes() };
+    return { agent_types: await this.images.forAgentTypes(await this.registry.listAgentTypes()) };
   }
 
   @Patch('agent-types/:id')

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
+import { ImagesModule } from '../images/images.module';
 import { RegistryModule } from '../registry/registry.module';
 import { AdminController } from './admin.controller';
 
-@Module({ imports: [RegistryModule], controllers: [AdminController] })
+@Module({ imports: [RegistryModule, ImagesModule], controllers: [AdminController] })
 export class AdminModule {}

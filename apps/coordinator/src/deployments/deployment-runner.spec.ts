@@ -1,23 +1,16 @@
-import { randomBytes, randomUUID } from 'node:crypto';
-import { AccountsRepository } from '../accounts/accounts.repository';
-import type { CoordinatorConfig } from '../config/config.schema';
-import { createTestDatabase, type TestDatabase } from '../database/test-database';
-import { RegistryRepository } from '../registry/registry.repository';
-import { RegistryService, catalogueFactory } from '../registry/registry.service';
-import { NodesRepository } from '../nodes/nodes.repository';
+import { randomUUID } from 'node:crypto';
+import type { TestDatabase } from '../database/test-database';
 import { PlacementService } from '../scheduler/placement.service';
-import { SecretsRepository } from '../secrets/secrets.repository';
-import { SecretsService, secretAad } from '../secrets/secrets.service';
+import type { SecretsRepository } from '../secrets/secrets.repository';
+import { secretAad, type SecretsService } from '../secrets/secrets.service';
 import { DeploymentBus } from './deployment-bus';
-import { DeploymentRunner } from './deployment-runner';
-import type { DeploymentsConfig } from './deployments.config';
-import { DeploymentsRepository } from './deployments.repository';
+import type { DeploymentRunner } from './deployment-runner';
+import type { DeploymentsRepository } from './deployments.repository';
 import { DeploymentsService } from './deployments.service';
 import { FakeNodeGateway } from './fake-node-gateway';
-import { SlotKeys } from './slot-keys';
-import { SlotSecretsRepository } from './slot-secrets.repository';
-import { SlotSpecBuilder } from './slot-spec.builder';
+import type { SlotKeys } from './slot-keys';
 import { MiB } from '@berth/domain';
+import { addTestNode, newRunner, newTestSlot, openRunnerWorld, RUNNER_TEST_CONFIG, RUNNER_TEST_KEY, type RunnerWorld } from './test/runner-world';
 
 /**
  * The deployment flow against a real database (PGlite, or PostgreSQL when DATABASE_URL is set),
@@ -25,78 +18,35 @@ import { MiB } from '@berth/domain';
  * The same flow against real node daemons and Docker is test/pipeline.e2e.ts.
  */
 describe(`deployment runner (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite'})`, () => {
+  let w: RunnerWorld;
   let t: TestDatabase;
   let repo: DeploymentsRepository;
   let secrets: SecretsService;
   let secretsRepo: SecretsRepository;
-  let accounts: AccountsRepository;
   let placement: PlacementService;
   let fake: FakeNodeGateway;
   let runner: DeploymentRunner;
   let service: DeploymentsService;
-  let builder: SlotSpecBuilder;
   let keys: SlotKeys;
   const bus = new DeploymentBus();
-  const cfg: DeploymentsConfig = { BERTH_PLACEMENT_RETRY_MS: 60_000, BERTH_NODE_CALL_ATTEMPTS: 4, BERTH_NODE_CALL_BACKOFF_MS: 10, BERTH_DATA_RETENTION_DAYS: 30 };
-  const KEY = 'sk-ant-api03-firstKEYfirstKEYfirstKEY0000';
+  const cfg = RUNNER_TEST_CONFIG;
+  const KEY = RUNNER_TEST_KEY;
 
-  async function addNode(name: string, memoryMb = 4096, cpuMillis = 2000): Promise<string> {
-    const n = await t.db.prisma.node.create({
-      data: { name, address: `${name}:7443`, status: 'up', allocatable_memory_mb: memoryMb, allocatable_cpu_millis: cpuMillis },
-    });
-    placement.upsertNode({
-      id: n.id,
-      status: 'up',
-      allocatableMemoryBytes: memoryMb * MiB,
-      allocatedMemoryBytes: 0,
-      allocatableNanoCpus: cpuMillis * 1_000_000,
-      allocatedNanoCpus: 0,
-      freePorts: 1000,
-    });
-    return n.id;
-  }
+  const addNode = (name: string, memoryMb?: number, cpuMillis?: number) => addTestNode(w, placement, name, memoryMb, cpuMillis);
 
   async function node(id: string) {
     return t.db.prisma.node.findUniqueOrThrow({ where: { id } });
   }
 
-  async function newSlot(agent = 'myrai', memoryMb = 512): Promise<{ customerId: string; slotId: string }> {
-    const customerId = randomUUID();
-    const slotId = randomUUID();
-    await accounts.createAccount({
-      customerId,
-      slotId,
-      email: `${customerId}@example.com`,
-      passwordHash: 'x',
-      agentTypeId: agent,
-      llmProviderId: 'anthropic',
-      llmBaseUrl: null,
-      config: {},
-      addons: { memory: memoryMb > 512, cpu: false, priority_support: false },
-      memoryMb,
-      cpuMillis: 250,
-      secrets: [{ kind: 'llm_key', sealed: secrets.seal(KEY, secretAad(slotId, 'llm_key')) }],
-      tokenHash: randomBytes(16).toString('hex'),
-      tokenExpiresAt: new Date(Date.now() + 86_400_000),
-    });
-    return { customerId, slotId };
-  }
+  const newSlot = (agent?: string, memoryMb?: number) => newTestSlot(w, agent, memoryMb);
 
   function makeRunner(): DeploymentRunner {
-    return new DeploymentRunner(repo, new NodesRepository(t.db), builder, keys, fake, placement, bus, cfg);
+    return newRunner(w, fake, placement, bus, cfg);
   }
 
   beforeAll(async () => {
-    t = await createTestDatabase();
-    const registry = new RegistryService(new RegistryRepository(t.db), catalogueFactory());
-    await registry.sync();
-    repo = new DeploymentsRepository(t.db, new NodesRepository(t.db));
-    secrets = new SecretsService(randomBytes(32));
-    secretsRepo = new SecretsRepository(t.db);
-    accounts = new AccountsRepository(t.db);
-    const slotSecrets = new SlotSecretsRepository(t.db);
-    builder = new SlotSpecBuilder(registry, secretsRepo, secrets, slotSecrets, {} as CoordinatorConfig);
-    keys = new SlotKeys(secretsRepo, slotSecrets, secrets);
+    w = await openRunnerWorld();
+    ({ t, repo, secrets, secretsRepo, keys } = w);
   });
 
   afterAll(async () => {

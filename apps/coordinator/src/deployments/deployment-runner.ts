@@ -1,5 +1,7 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { UnavailableError } from '@berth/domain';
+import { ImageDigestsService } from '../images/image-digests.service';
+import { RegistryCredentialsService } from '../images/registry-credentials.service';
 import { NodesRepository } from '../nodes/nodes.repository';
 import { PlacementService } from '../scheduler/placement.service';
 import { DeploymentBus } from './deployment-bus';
@@ -11,6 +13,7 @@ import { SlotSpecBuilder } from './slot-spec.builder';
 import { SlotKeys } from './slot-keys';
 import { DEPLOY_KINDS, errorMessage, type RunnerContext } from './runner/context';
 import { deploySucceeded, finish, requireLiveSlot } from './runner/finish';
+import { recordImage } from './runner/images';
 import { beginDeploy, deployOnNode } from './runner/node-call';
 import { runPower } from './runner/power';
 import { runResize } from './runner/resize';
@@ -26,14 +29,16 @@ export { eventType } from './runner/progress';
  * deployment id as idempotency key, so a coordinator restart simply runs unfinished
  * deployments again (resume()) and a retried call never makes a second container.
  *
- *   deploy/switch/rollback/move/reschedule: render -> place+reserve -> node Deploy (stream) -> healthy | failed
+ *   deploy/switch/rollback/move/reschedule: render -> place+reserve -> node Deploy (stream; the node pulls
+ *     the image with the registry's stored credentials) -> digest recorded -> healthy | failed
  *   a failed switch -> a rollback deployment to the previous agent
  *   resize: reserve the delta on the node -> UpdateResources, or a move when the node has no room
  *   stop/start/restart/terminate: one node call
  *
  * This class queues and sequences; each step lives in runner/: schedule.ts (choose a node, wait
  * for room), reserve.ts (the atomic reservation and its release), node-call.ts (retried node
- * calls, the Deploy stream), progress.ts (events, node phases, the probe's verdict), finish.ts
+ * calls, the Deploy stream), progress.ts (events, node phases, the probe's verdict), images.ts
+ * (registry credentials for the pull, the digest a deployment ran and a tag's drift), finish.ts
  * (final event and status, a healthy deploy), rollback.ts (a failed deployment), and one file
  * per other kind (resize.ts, power.ts, terminate.ts).
  */
@@ -55,8 +60,10 @@ export class DeploymentRunner implements OnApplicationShutdown {
     placement: PlacementService,
     bus: DeploymentBus,
     @Inject(DEPLOYMENTS_CONFIG) private readonly config: DeploymentsConfig,
+    credentials: RegistryCredentialsService,
+    digests: ImageDigestsService,
   ) {
-    this.ctx = { repo, nodeRoom, builder, keys, nodes, placement, bus, config, stopping: () => this.stopping, submit: (d) => this.submit(d) };
+    this.ctx = { repo, nodeRoom, builder, keys, nodes, placement, bus, config, credentials, digests, stopping: () => this.stopping, submit: (d) => this.submit(d) };
   }
 
   /** Runs every unfinished deployment again (after a restart) and starts the retry timer for waiting ones. */
@@ -134,6 +141,8 @@ export class DeploymentRunner implements OnApplicationShutdown {
       if (e instanceof UnavailableError && movable) return this.runDeploy(await placeElsewhere(this.ctx, d, slot, nodeId, errorMessage(e)));
       return deployFailed(this.ctx, d, slot, nodeId, errorMessage(e));
     }
+    await recordImage(this.ctx, d, spec, result);
+    if (result.failure) return deployFailed(this.ctx, d, slot, nodeId, result.failure.message, { reason: result.failure.reason });
     if (result.state !== 'healthy') return deployFailed(this.ctx, d, slot, nodeId, result.message || `ended ${result.state}`);
     await deploySucceeded(this.ctx, d, slot, nodeId, result);
   }

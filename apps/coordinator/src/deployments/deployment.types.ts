@@ -63,6 +63,8 @@ export interface DeploymentView {
   status: DeploymentStatus;
   node_id: string | null;
   error: string | null;
+  /** The exact image the deployment ran, by digest (sha256:...); null before the node reported it, or when it knew none. */
+  image_digest: string | null;
   created_at: string;
   finished_at: string | null;
 }

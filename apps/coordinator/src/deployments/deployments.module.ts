@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { ENV } from '../config/config.schema';
+import { ImagesModule } from '../images/images.module';
 import { NodesModule } from '../nodes/nodes.module';
 import { FleetService } from '../nodes/fleet.service';
 import { RegistryModule } from '../registry/registry.module';
@@ -20,7 +21,7 @@ import { SlotSecretsRepository } from './slot-secrets.repository';
 import { SlotSpecBuilder } from './slot-spec.builder';
 
 @Module({
-  imports: [NodesModule, RegistryModule, SchedulerModule, SecretsModule],
+  imports: [ImagesModule, NodesModule, RegistryModule, SchedulerModule, SecretsModule],
   controllers: [DeploymentsController],
   providers: [
     { provide: DEPLOYMENTS_CONFIG, inject: [ENV], useFactory: (env: NodeJS.ProcessEnv) => loadDeploymentsConfig(env) },

@@ -14,6 +14,8 @@ export interface DeploymentRecord {
   node_id: string | null;
   attempt: number;
   error: string | null;
+  /** The digest the node ran (sha256:...), once it reported one. */
+  image_digest: string | null;
   reserved_memory_mb: number;
   reserved_cpu_millis: number;
   created_at: Date;
@@ -54,6 +56,7 @@ function toRecord(r: Row): DeploymentRecord {
     node_id: r.node_id,
     attempt: r.attempt,
     error: r.error,
+    image_digest: r.image_digest,
     reserved_memory_mb: r.reserved_memory_mb,
     reserved_cpu_millis: r.reserved_cpu_millis,
     created_at: r.created_at,
@@ -124,6 +127,10 @@ export class DeploymentsRepository {
         ...(finished ? { finished_at: new Date() } : {}),
       },
     });
+  }
+
+  async setImageDigest(id: string, digest: string): Promise<void> {
+    await this.db.prisma.deployment.update({ where: { id }, data: { image_digest: digest } });
   }
 
   async bumpAttempt(id: string): Promise<number> {

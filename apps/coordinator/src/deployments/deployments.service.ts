@@ -26,6 +26,7 @@ export function deploymentView(d: DeploymentRecord): DeploymentView {
     status: d.status,
     node_id: d.node_id,
     error: d.error,
+    image_digest: d.image_digest,
     created_at: d.created_at.toISOString(),
     finished_at: d.finished_at ? d.finished_at.toISOString() : null,
   };

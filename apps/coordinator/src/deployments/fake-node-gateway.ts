@@ -1,5 +1,15 @@
-import { NotFoundError, UnavailableError, type SlotDeploySpec, type SlotResources } from '@berth/domain';
-import type { NodeDeployProgress, NodeGateway, NodeSlot } from './node-gateway';
+import { NotFoundError, UnavailableError, parseImageRef, type SlotDeploySpec, type SlotResources } from '@berth/domain';
+import type { RegistryAuth } from '../images/registry-credentials.service';
+import type { ImageFailureReason, ImagePull, NodeDeployProgress, NodeGateway, NodeSlot } from './node-gateway';
+
+/** What a fake node's pull of a deploy's image does: progress, then the digest or a failure. */
+export type FakePull = { progress: ImagePull[]; digest: string } | { progress: ImagePull[]; failure: { reason: ImageFailureReason; message: string } };
+
+/** `host/repository@sha256:...`, as a node reports the image it ran. */
+const repoDigest = (image: string, digest: string) => {
+  const ref = parseImageRef(image);
+  return `${ref.registry}/${ref.repository}@${digest}`;
+};
 
 interface FakeSlot extends NodeSlot {
   spec: SlotDeploySpec;
@@ -10,9 +20,11 @@ interface FakeSlot extends NodeSlot {
 export class FakeNodeGateway implements NodeGateway {
   readonly nodes = new Map<string, Map<string, FakeSlot>>();
   readonly down = new Set<string>();
-  readonly deployCalls: { nodeId: string; deploymentId: string }[] = [];
+  readonly deployCalls: { nodeId: string; deploymentId: string; registryAuth?: RegistryAuth }[] = [];
   /** Deploys whose spec matches never become healthy. */
   failWhen: (spec: SlotDeploySpec) => boolean = () => false;
+  /** The image pull a deploy makes (none by default: the image is on the node). */
+  pullFor: (spec: SlotDeploySpec, auth?: RegistryAuth) => FakePull | undefined = () => undefined;
   /** Calls that fail with UNAVAILABLE before succeeding (per node). */
   flaky = new Map<string, number>();
   private nextPort = 20000;
@@ -29,12 +41,19 @@ export class FakeNodeGateway implements NodeGateway {
     return m;
   }
 
-  async deploy(nodeId: string, spec: SlotDeploySpec, replace: boolean, onProgress: (p: NodeDeployProgress) => Promise<void>): Promise<NodeSlot> {
+  async deploy(nodeId: string, spec: SlotDeploySpec, replace: boolean, onProgress: (p: NodeDeployProgress) => Promise<void>, registryAuth?: RegistryAuth): Promise<NodeSlot> {
     const slots = this.node(nodeId);
-    this.deployCalls.push({ nodeId, deploymentId: spec.deploymentId });
+    this.deployCalls.push({ nodeId, deploymentId: spec.deploymentId, ...(registryAuth ? { registryAuth } : {}) });
     const existing = slots.get(spec.slotId);
     if (existing && existing.deploymentId === spec.deploymentId) return existing;
     if (existing && !replace) throw new Error('slot runs another deployment');
+    const pull = this.pullFor(spec, registryAuth);
+    for (const p of pull?.progress ?? []) await onProgress({ phase: 'image_pull', message: `pulling ${spec.image}`, state: 'creating', pull: p });
+    if (pull && 'failure' in pull) {
+      await onProgress({ phase: 'failed', message: pull.failure.message, state: 'failed', failureReason: pull.failure.reason });
+      return { slotId: spec.slotId, deploymentId: spec.deploymentId, agentTypeId: spec.agentTypeId, state: 'failed', message: pull.failure.message, ports: [], oomKilled: false, failure: pull.failure };
+    }
+    if (pull) await onProgress({ phase: 'image_ready', message: `pulled ${spec.image} (${pull.digest})`, state: 'creating' });
     await onProgress({ phase: 'container_created', message: 'created', state: 'creating' });
     await onProgress({ phase: 'container_started', message: 'started', state: 'starting' });
     const healthy = !this.failWhen(spec);
@@ -46,6 +65,7 @@ export class FakeNodeGateway implements NodeGateway {
       message: healthy ? 'healthy' : 'never became healthy',
       ports: spec.ports.filter((p) => p.publish).map((p) => ({ name: p.name, containerPort: p.containerPort, hostIp: '127.0.0.1', hostPort: this.nextPort++ })),
       oomKilled: false,
+      ...(pull ? { imageDigest: repoDigest(spec.image, pull.digest) } : {}),
       spec,
       resources: spec.resources,
     };

@@ -1,5 +1,7 @@
 import { status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
 import {
+  FailureReason,
+  type DeployEvent,
   type NodeAgentClient,
   type Slot as ProtoSlot,
   fromProtoPortBinding,
@@ -17,7 +19,8 @@ import {
   type SlotDeploySpec,
   type SlotResources,
 } from '@berth/domain';
-import type { NodeDeployProgress, NodeGateway, NodeSlot } from './node-gateway';
+import type { RegistryAuth } from '../images/registry-credentials.service';
+import type { ImageFailureReason, NodeDeployProgress, NodeGateway, NodeSlot } from './node-gateway';
 
 /** gRPC status -> domain error: the one place the coordinator maps them. */
 export function fromGrpcError(e: unknown, nodeId: string): DomainError {
@@ -48,7 +51,42 @@ export function fromProtoSlot(s: ProtoSlot): NodeSlot {
     message: s.message,
     ports: s.ports.map(fromProtoPortBinding),
     oomKilled: s.oomKilled,
+    ...(s.imageDigest ? { imageDigest: s.imageDigest } : {}),
   };
+}
+
+const FAILURE_REASONS: Partial<Record<FailureReason, ImageFailureReason>> = {
+  [FailureReason.FAILURE_REASON_IMAGE_NOT_FOUND]: 'image_not_found',
+  [FailureReason.FAILURE_REASON_REGISTRY_AUTH]: 'registry_auth',
+  [FailureReason.FAILURE_REASON_REGISTRY_UNREACHABLE]: 'registry_unreachable',
+  [FailureReason.FAILURE_REASON_IMAGE_TOO_LARGE]: 'image_too_large',
+  [FailureReason.FAILURE_REASON_IMAGE_PULL]: 'image_pull',
+};
+
+/** A Deploy stream's event as progress, in our own terms. */
+export function fromProtoDeployEvent(ev: DeployEvent): NodeDeployProgress {
+  const p = ev.pull;
+  const reason = FAILURE_REASONS[ev.failureReason];
+  return {
+    phase: ev.phase,
+    message: ev.message,
+    state: fromProtoSlotState(ev.state),
+    ...(p ? { pull: { layersDone: p.layersDone, layersTotal: p.layersTotal, bytesDone: p.bytesDone, bytesTotal: p.bytesTotal } } : {}),
+    ...(reason ? { failureReason: reason } : {}),
+  };
+}
+
+/**
+ * The last event of a Deploy stream as its result; undefined when it carries no slot and no reason.
+ * A failure the node could name (an image it could not pull) keeps its reason and the event's sentence.
+ */
+export function deployResult(ev: DeployEvent): NodeSlot | undefined {
+  const reason = FAILURE_REASONS[ev.failureReason];
+  if (!ev.slot && !reason) return undefined;
+  const slot: NodeSlot = ev.slot
+    ? fromProtoSlot(ev.slot)
+    : { slotId: ev.slotId, deploymentId: ev.deploymentId, agentTypeId: '', state: 'failed', message: ev.message, ports: [], oomKilled: false };
+  return reason ? { ...slot, failure: { reason, message: ev.message || slot.message } } : slot;
 }
 
 type Unary<Req> = (req: Req, cb: (err: ServiceError | null, res: ProtoSlot) => void) => unknown;
@@ -73,17 +111,15 @@ export class GrpcNodeGateway implements NodeGateway {
     });
   }
 
-  async deploy(nodeId: string, spec: SlotDeploySpec, replace: boolean, onProgress: (p: NodeDeployProgress) => Promise<void>): Promise<NodeSlot> {
+  async deploy(nodeId: string, spec: SlotDeploySpec, replace: boolean, onProgress: (p: NodeDeployProgress) => Promise<void>, registryAuth?: RegistryAuth): Promise<NodeSlot> {
     const client = this.client(nodeId);
     return new Promise((resolve, reject) => {
-      const stream = client.deploy({ spec: toProtoDeploySpec(spec), replace });
+      const stream = client.deploy({ spec: toProtoDeploySpec(spec), replace, registryAuth });
       let final: NodeSlot | undefined;
       let chain = Promise.resolve();
-      stream.on('data', (ev) => {
-        chain = chain.then(() =>
-          onProgress({ phase: ev.phase, message: ev.message, state: fromProtoSlotState(ev.state) }).catch(() => undefined),
-        );
-        if (ev.final && ev.slot) final = fromProtoSlot(ev.slot);
+      stream.on('data', (ev: DeployEvent) => {
+        chain = chain.then(() => onProgress(fromProtoDeployEvent(ev)).catch(() => undefined));
+        if (ev.final) final = deployResult(ev);
       });
       stream.on('error', (err) => reject(fromGrpcError(err, nodeId)));
       stream.on('end', () => {

@@ -76,6 +76,12 @@ export class SlotSpecBuilder {
     });
   }
 
+  /** Whether `image` is the one the catalogue or the operator's pin chose for the agent type (not one a customer named). */
+  async isPlatformImage(agentTypeId: string, image: string): Promise<boolean> {
+    const agent = await this.registry.findAgentType(agentTypeId);
+    return !!agent && (agent.base_image ?? agent.manifest.base_image) === image;
+  }
+
   async spec(slot: SlotRuntime, desired: DesiredState, deploymentId: string): Promise<SlotDeploySpec> {
     const { spec } = await this.render(slot, desired);
     return { ...spec, deploymentId, slotId: slot.id, customerId: slot.customer_id };

@@ -1,4 +1,6 @@
 // What every step of the runner shares: its collaborators, its stop flag and its queue.
+import type { ImageDigestsService } from '../../images/image-digests.service';
+import type { RegistryCredentialsService } from '../../images/registry-credentials.service';
 import type { NodesRepository } from '../../nodes/nodes.repository';
 import type { PlacementService } from '../../scheduler/placement.service';
 import type { DeploymentBus } from '../deployment-bus';
@@ -21,6 +23,10 @@ export interface RunnerContext {
   readonly placement: PlacementService;
   readonly bus: DeploymentBus;
   readonly config: DeploymentsConfig;
+  /** Registry credentials a deploy's image pull carries. */
+  readonly credentials: RegistryCredentialsService;
+  /** The digests deployments ran, and a tag's drift. */
+  readonly digests: ImageDigestsService;
   /** True once the application shuts down: retries and polls give up early. */
   stopping(): boolean;
   /** Queues a deployment behind any other work on the same slot. */

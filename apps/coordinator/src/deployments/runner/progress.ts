@@ -12,9 +12,25 @@ export async function emit(ctx: RunnerContext, d: Pick<DeploymentRecord, 'id'>, 
   ctx.bus.publish({ deploymentId: d.id, event, finished });
 }
 
-/** The Deploy stream's progress, each phase stored as an event of the deployment. */
+/** At most one image_pull event per this long is stored (a pull reports every chunk), besides the last. */
+export const PULL_EVENT_MIN_MS = 500;
+
+/**
+ * The Deploy stream's progress, each phase stored as an event of the deployment; image_pull
+ * carries the pull's progress in `data` (thinned to one event per PULL_EVENT_MIN_MS). A failure
+ * the node names is not stored twice: the deployment's final `failed` event says it, with the reason.
+ */
 export function followDeploy(ctx: RunnerContext, d: DeploymentRecord): (p: NodeDeployProgress) => Promise<void> {
-  return (p) => emit(ctx, d, eventType(p.phase), p.message, p.state ? { state: p.state } : undefined);
+  let lastPullAt = 0;
+  return async (p) => {
+    if (p.failureReason) return;
+    if (!p.pull) return emit(ctx, d, eventType(p.phase), p.message, p.state ? { state: p.state } : undefined);
+    const { layersDone, layersTotal, bytesDone, bytesTotal } = p.pull;
+    const complete = layersTotal > 0 && layersDone >= layersTotal;
+    if (!complete && Date.now() - lastPullAt < PULL_EVENT_MIN_MS) return;
+    lastPullAt = Date.now();
+    await emit(ctx, d, eventType(p.phase), p.message, { layers_done: layersDone, layers_total: layersTotal, bytes_done: bytesDone, bytes_total: bytesTotal });
+  };
 }
 
 /** Polls the node until the slot leaves 'starting' (its probe decides; bounded by the node's start period). */
@@ -30,8 +46,9 @@ export async function untilProbed(ctx: RunnerContext, nodeId: string, slotId: st
 
 /**
  * Node phases as deployment event types: the customer-facing names (scheduled, image, creating,
- * starting, healthy, ...) where there is one. The deployment's last event is always one of
- * succeeded, failed or rolled_back, so the node's own 'failed' phase is called not_healthy.
+ * starting, healthy, ...) where there is one; image_pull (with progress) and image_ready keep
+ * theirs. The deployment's last event is always one of succeeded, failed or rolled_back, so the
+ * node's own 'failed' phase is called not_healthy.
  */
 const PHASE_EVENT: Record<string, string> = {
   container_created: 'creating',

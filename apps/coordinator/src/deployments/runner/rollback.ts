@@ -7,7 +7,8 @@ import { DEPLOY_KINDS, errorMessage, type RunnerContext } from './context';
 import { finish } from './finish';
 import { releaseReservation } from './reserve';
 
-export async function deployFailed(ctx: RunnerContext, d: DeploymentRecord, slot: SlotRuntime, nodeId: string, reason: string): Promise<void> {
+/** `data` goes into the final event (e.g. `{reason: 'registry_auth'}` when the node named why). */
+export async function deployFailed(ctx: RunnerContext, d: DeploymentRecord, slot: SlotRuntime, nodeId: string, reason: string, data?: Record<string, unknown>): Promise<void> {
   const previous = d.desired.previous;
   if (d.kind === 'switch' && previous) {
     await ctx.keys.restorePrevious(slot);
@@ -18,6 +19,7 @@ export async function deployFailed(ctx: RunnerContext, d: DeploymentRecord, slot
     });
     await finish(ctx, d, 'rolled_back', `${d.desired.agent_type_id} did not become healthy (${reason}); rolling back to ${previous.agent_type_id}`, {
       rollback_deployment_id: rollback.id,
+      ...data,
     });
     // Queued behind this one on the same slot.
     void ctx.submit(rollback);
@@ -32,7 +34,7 @@ export async function deployFailed(ctx: RunnerContext, d: DeploymentRecord, slot
   }
   const keepsOldCopy = (d.kind === 'move' || d.kind === 'reschedule') && slot.node_id && slot.node_id !== nodeId;
   if (!keepsOldCopy) await ctx.repo.updateSlot(slot.id, { state: 'failed', state_reason: reason, ...(isNewPlacement ? { published_ports: [] } : {}) });
-  await finish(ctx, d, 'failed', reason);
+  await finish(ctx, d, 'failed', reason, data);
 }
 
 /** Any error a run threw: the deployment ends failed, giving back what it took (never throws itself). */
