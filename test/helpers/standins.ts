@@ -25,7 +25,7 @@ export function agentManifest(agentTypeId: string): AgentManifestFacts {
 }
 
 /** Builds (or reuses) `<prefix>-<agent>:<behaviour>` and returns its tag. */
-export async function buildAgentStandin(agentTypeId: string, opts: { behaviour?: StandinBehaviour; prefix?: string } = {}): Promise<string> {
+export async function buildAgentStandin(agentTypeId: string, opts: { behaviour?: StandinBehaviour; prefix?: string; env?: Record<string, string> } = {}): Promise<string> {
   const m = agentManifest(agentTypeId);
   const behaviour = opts.behaviour ?? 'healthy';
   const healthPortName = m.health_port_name ?? m.ports[0].name;
@@ -38,5 +38,6 @@ export async function buildAgentStandin(agentTypeId: string, opts: { behaviour?:
     healthPort,
     behaviour,
     dataDir: m.data_dir,
+    env: opts.env,
   });
 }
