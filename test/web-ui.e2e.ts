@@ -257,6 +257,27 @@ describe('web UI in Chromium', () => {
     expect(await page.locator('#slot-terminate').isDisabled()).toBe(true);
   });
 
+  it('an image pull shows as one progress bar (bytes, layers in words), redrawn in place by each report', async () => {
+    const at = new Date().toISOString();
+    const seen = await page.evaluate<{ rows: number; bars: number; max: number; value: number; text: string }>(`(async () => {
+      const { eventList } = await import('/assets/deploy-events.js');
+      const ul = document.createElement('ul');
+      document.body.append(ul);
+      const add = eventList(ul);
+      add('image', { message: 'image 127.0.0.1:5000/team/agent:1.0', at: '${at}' });
+      add('image_pull', { at: '${at}', data: { layers_done: 1, layers_total: 3, bytes_done: 1000000, bytes_total: 4000000 } });
+      add('image_pull', { at: '${at}', data: { layers_done: 3, layers_total: 3, bytes_done: 4000000, bytes_total: 4000000 } });
+      add('image_ready', { message: 'pulled in 2 s', at: '${at}' });
+      const bars = ul.querySelectorAll('progress');
+      const out = { rows: ul.children.length, bars: bars.length, max: bars[0].max, value: bars[0].value, text: ul.textContent };
+      ul.remove();
+      return out;
+    })()`);
+    expect(seen).toMatchObject({ rows: 3, bars: 1, max: 4000000, value: 4000000 });
+    expect(seen.text).toContain('3/3 layers, 4.0 MB of 4.0 MB');
+    expect(seen.text).not.toContain('1/3 layers');
+  });
+
   it('never put a token or key in a URL, and ran without script or CSP errors', () => {
     expect(urls.filter((u) => /token|sk-ant|Bearer/i.test(u))).toEqual([]);
     expect(problems).toEqual([]);

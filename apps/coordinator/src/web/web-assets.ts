@@ -30,6 +30,7 @@ export const ASSETS: Readonly<Record<string, string>> = Object.freeze({
   'api.js': 'text/javascript; charset=utf-8',
   'dom.js': 'text/javascript; charset=utf-8',
   'forms.js': 'text/javascript; charset=utf-8',
+  'deploy-events.js': 'text/javascript; charset=utf-8',
   'slot.js': 'text/javascript; charset=utf-8',
   'favicon.svg': 'image/svg+xml',
 });

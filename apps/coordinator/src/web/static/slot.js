@@ -2,7 +2,8 @@
 // "My slot": state, details, live deployment progress (server-sent events read with fetch),
 // actions, logs, add-ons, switching agent/provider, billing, compose export, termination.
 import { api, ApiError, followEvents, session } from './api.js';
-import { fmtTime, h, humanize, mount, usd } from './dom.js';
+import { h, humanize, mount, usd } from './dom.js';
+import { eventList } from './deploy-events.js';
 import { addonFields, selectionFields, showErrors } from './forms.js';
 
 const BUSY = new Set(['pending', 'scheduling', 'deploying', 'switching', 'stopping', 'terminating']);
@@ -42,27 +43,6 @@ function section(id, title, ...body) {
 
 function row(label, value) {
   return [h('dt', {}, label), h('dd', {}, value)];
-}
-
-const mb = (n) => `${(Number(n) / 1e6).toFixed(1)} MB`;
-
-/** An image_pull event as one progress row (bytes in a <progress> bar, layers in words), redrawn by each report. */
-function pullRow(d) {
-  const p = d.data ?? {};
-  const known = Number(p.bytes_total) > 0;
-  return h(
-    'li',
-    { class: 'ev ev-image_pull' },
-    h('time', {}, fmtTime(d.at)),
-    h('span', { class: 'ev-type' }, 'image pull'),
-    h(
-      'span',
-      { class: 'ev-msg' },
-      // max before value: a value above the default max of 1 would be clamped.
-      h('progress', known ? { max: p.bytes_total, value: p.bytes_done, 'aria-label': 'image pull' } : { 'aria-label': 'image pull' }),
-      ` ${p.layers_done ?? 0}/${p.layers_total ?? '?'} layers` + (known ? `, ${mb(p.bytes_done)} of ${mb(p.bytes_total)}` : ''),
-    ),
-  );
 }
 
 export async function renderSlot(main, { loadCatalogue }) {
@@ -208,31 +188,14 @@ export async function renderSlot(main, { loadCatalogue }) {
     mount(progressHead, `Deployment ${id.slice(0, 8)}: in progress. Other changes wait until it ends.`);
     renderState();
     let last = null;
-    let pulling = null; // the image pull's row, redrawn in place
+    const add = eventList(events);
     try {
       await followEvents(
         `/api/deployments/${encodeURIComponent(id)}/events`,
         (ev) => {
           const d = ev.data && typeof ev.data === 'object' ? ev.data : { message: String(ev.data ?? '') };
           last = ev.type;
-          if (ev.type === 'image_pull') {
-            const r = pullRow(d);
-            if (pulling) pulling.replaceWith(r);
-            else events.append(r);
-            pulling = r;
-            return;
-          }
-          events.append(
-            h(
-              'li',
-              { class: `ev ev-${ev.type}` },
-              h('time', {}, fmtTime(d.at)),
-              h('span', { class: 'ev-type' }, ev.type.replace(/_/g, ' ')),
-              h('span', { class: 'ev-msg' }, d.message ?? ''),
-            ),
-          );
-          events.lastElementChild.scrollIntoView?.({ block: 'nearest' });
-          void refresh();
+          if (add(ev.type, d)) void refresh();
         },
         ctl.signal,
       );
