@@ -12,8 +12,9 @@ import { ImageService } from './images/image.service';
 import { createLogger, errorMessage, Logger } from './logger';
 import { NodeMetrics, startMetricsServer } from './metrics/node-metrics';
 import { PortPool } from './ports/port-pool';
-import { ContainerRuntime } from './runtime/container-runtime';
+import { ContainerRuntime, LABELS } from './runtime/container-runtime';
 import { DockerRuntime } from './runtime/docker.runtime';
+import type { SlotRecord } from './slots/slot-record';
 import { SlotReconciler } from './slots/slot.reconciler';
 import { SlotService } from './slots/slot.service';
 
@@ -66,6 +67,7 @@ export async function startNodeAgent(config: NodeConfig, opts: StartOptions = {}
       budgetBytes: config.BERTH_NODE_IMAGE_BUDGET,
       retryWindowMs: config.BERTH_NODE_PULL_RETRY_MS,
       stallMs: config.BERTH_NODE_PULL_STALL_MS,
+      stateDir: config.BERTH_NODE_STATE_DIR,
     },
     log,
   );
@@ -85,6 +87,15 @@ export async function startNodeAgent(config: NodeConfig, opts: StartOptions = {}
     log,
     images,
   );
+  // Images this node's slots use are never evicted: every container it labelled (running or
+  // stopped) and every slot record (deploys in progress included).
+  images.cache.useInUse(async () => [
+    ...(await runtime.list()).map((c) => c.handle?.image ?? c.labels[LABELS.image] ?? ''),
+    ...[...slots.slots.values()].map((r) => r.image),
+  ]);
+  slots.events.on('state', (rec: SlotRecord) => {
+    if (rec.state === 'starting') images.cache.touch(rec.image);
+  });
   const reconciler = new SlotReconciler(
     runtime,
     slots,

@@ -15,6 +15,8 @@ import {
   NodeAgentServer,
   NodeEvent,
   NodeInfo,
+  SetKeptImagesRequest,
+  SetKeptImagesResponse,
   Slot,
   SlotRef,
   SlotState,
@@ -104,6 +106,10 @@ export function createNodeAgentHandlers(d: HandlerDeps): NodeAgentServer {
       toProtoCapacity(d.slots.capacity()),
     ),
     pullImage: pullImageHandler(d),
+    setKeptImages: unary<SetKeptImagesRequest, SetKeptImagesResponse>('SetKeptImages', (r) => {
+      d.images.cache.setKept(r.images);
+      return {};
+    }),
     getInfo: unary<GetInfoRequest, NodeInfo>('GetInfo', async () => ({
       ...(await d.info()),
       synced: d.slots.synced,
@@ -151,6 +157,7 @@ export function createNodeAgentHandlers(d: HandlerDeps): NodeAgentServer {
               atMs: Date.now(),
               capacity: toProtoCapacity(d.slots.capacity()),
               synced: d.slots.synced,
+              imageBytes: d.images.lastDiskUsage,
             },
           },
         });

@@ -17,6 +17,8 @@ export class ImagePullError extends DomainError {
   constructor(
     readonly reason: ImageFailureReason,
     message: string,
+    /** With image_too_large: the bytes the pull's layers needed when it was cut off (a lower bound). */
+    readonly neededBytes?: number,
   ) {
     super('FAILED_PRECONDITION', message);
   }
@@ -71,6 +73,7 @@ export function tooLarge(c: PullContext, neededBytes: number, leftBytes: number,
     'image_too_large',
     `image ${c.image} does not fit in this node's image budget: its layers need at least ${formatBytes(neededBytes)}, ` +
       `${formatBytes(leftBytes)} of ${formatBytes(budgetBytes)} is left (BERTH_NODE_IMAGE_BUDGET)`,
+    neededBytes,
   );
 }
 

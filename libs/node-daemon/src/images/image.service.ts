@@ -9,7 +9,10 @@
  * - Transient failures (connection reset, registry 5xx, timeouts, a pull that stalls) are retried
  *   with backoff inside `retryWindowMs`; permanent ones fail at once, each with its own reason
  *   (image-errors.ts).
- * - A pull is cut off as soon as its layers' summed sizes exceed what is left of the image budget.
+ * - A pull is cut off as soon as its layers' summed sizes exceed what is left of the image budget;
+ *   before refusing it, room is made by evicting least recently used unused images the daemon
+ *   pulled (image-cache.ts), and the pull is tried again. After a pull, disk use past the budget
+ *   evicts the same way.
  * - Credentials are passed to the engine for that pull only: never logged, never in a message.
  */
 import { ImageRef } from '@berth/domain';
@@ -30,6 +33,7 @@ import {
   retriesExhausted,
   tooLarge,
 } from './image-errors';
+import { ImageCache } from './image-cache';
 import { digestFor, engineRef, pinnedRef, sameRegistry } from './image-refs';
 import { ProgressThrottle, PullProgress, PullProgressAggregator } from './pull-progress';
 
@@ -40,6 +44,8 @@ export interface ImageServiceOptions {
   retryWindowMs: number;
   /** BERTH_NODE_PULL_STALL_MS: a pull with no progress for this long is cut off (0: never). */
   stallMs: number;
+  /** BERTH_NODE_STATE_DIR: where the image cache keeps its kept list and last uses (none: memory only). */
+  stateDir?: string;
   /** At most one progress event per interval, plus layer completions. Default 250 (4/s). */
   progressIntervalMs?: number;
   /** First retry delay, doubled per retry up to maxBackoffMs. Defaults 1000 and 15000. */
@@ -73,6 +79,8 @@ interface Flight {
 export class ImageService {
   private readonly flights = new Map<string, Flight>();
   private readonly now: () => number;
+  /** Kept list, last uses, eviction. */
+  readonly cache: ImageCache;
 
   constructor(
     private readonly runtime: ImageRuntime,
@@ -81,6 +89,7 @@ export class ImageService {
     private readonly log: Logger,
   ) {
     this.now = opts.now ?? Date.now;
+    this.cache = new ImageCache(runtime, metrics, { budgetBytes: opts.budgetBytes, stateDir: opts.stateDir, now: this.now }, log);
   }
 
   /**
@@ -114,15 +123,13 @@ export class ImageService {
   }
 
   /** Refreshes the image disk-use gauge; the bytes, or undefined when the engine would not say. */
-  async refreshDiskUsage(): Promise<number | undefined> {
-    try {
-      const used = await this.runtime.imageDiskUsage();
-      this.metrics.imageBytes.set(used);
-      return used;
-    } catch (e) {
-      this.log.warn('cannot read image disk use', { error: errorMessage(e) });
-      return undefined;
-    }
+  refreshDiskUsage(): Promise<number | undefined> {
+    return this.cache.refreshDiskUsage();
+  }
+
+  /** The last image disk use read (start, around pulls, evictions): no engine call. */
+  get lastDiskUsage(): number {
+    return this.cache.lastUsedBytes ?? 0;
   }
 
   private credentialsFor(image: string, ref: ImageRef, auth?: RegistryCredentials) {
@@ -143,9 +150,30 @@ export class ImageService {
     flight: Flight,
   ): Promise<EnsuredImage> {
     const c: PullContext = { image, registry: ref.registry, auth };
-    const cached = await this.inspect(engineRef(ref), c);
-    if (cached) return this.ready(image, ref, cached, true);
+    const key = engineRef(ref);
+    const release = this.cache.hold(key);
+    let pulled = false;
+    try {
+      const cached = await this.inspect(key, c);
+      if (cached) {
+        this.cache.touch(key);
+        return this.ready(image, ref, cached, true);
+      }
+      const done = await this.pull(image, ref, c, flight);
+      pulled = true;
+      return done;
+    } finally {
+      // After a pull past the budget, evict others; this image stays held until that is done.
+      if (!pulled) release();
+      else
+        void this.cache
+          .makeRoom()
+          .catch((e: unknown) => this.log.warn('image eviction failed', { error: errorMessage(e) }))
+          .finally(release);
+    }
+  }
 
+  private async pull(image: string, ref: ImageRef, c: PullContext, flight: Flight): Promise<EnsuredImage> {
     const throttle = new ProgressThrottle(
       this.opts.progressIntervalMs ?? 250,
       (p) => {
@@ -156,16 +184,30 @@ export class ImageService {
     );
     throttle.offer({ layersDone: 0, layersTotal: 0, bytesDone: 0, bytesTotal: 0 }, true);
     const timer = this.metrics.imagePullDuration.startTimer();
-    this.log.info('pulling image', { image, registry: ref.registry, withCredentials: Boolean(auth) });
+    this.log.info('pulling image', { image, registry: ref.registry, withCredentials: Boolean(c.auth) });
     let result = 'ok';
     try {
-      const used = (await this.refreshDiskUsage()) ?? 0;
-      await this.pullWithRetries(ref, c, Math.max(0, this.opts.budgetBytes - used), throttle);
+      // Already past the budget: make room first.
+      let used = (await this.cache.makeRoom()).usedBytes ?? 0;
+      for (let round = 1; ; round++) {
+        try {
+          await this.pullWithRetries(ref, c, Math.max(0, this.opts.budgetBytes - used), throttle);
+          break;
+        } catch (e) {
+          // Too large for what is left: evict for what it needs, then try again; refuse when
+          // nothing more could go.
+          if (!(e instanceof ImagePullError) || e.reason !== 'image_too_large' || round >= MAX_ROOM_ROUNDS) throw e;
+          const room = await this.cache.makeRoom(e.neededBytes ?? 0);
+          if (!room.evicted.length) throw e;
+          used = room.usedBytes ?? used;
+          this.log.info('made room in the image budget; pulling again', { image, evicted: room.evicted.length });
+        }
+      }
       const info = await this.inspect(engineRef(ref), c);
       if (!info) throw new ImagePullError('image_pull', `pulling ${image} ended without the image on the node`);
+      this.cache.touch(engineRef(ref), true);
       const done = this.ready(image, ref, info, false);
       this.log.info('image pulled', { image, digest: done.digest });
-      void this.refreshDiskUsage();
       return done;
     } catch (e) {
       const err = e instanceof ImagePullError ? e : pullError(asFailure(e), c);
@@ -262,6 +304,9 @@ export class ImageService {
     }
   }
 }
+
+/** Make-room-and-pull-again rounds before a pull too large for the budget is refused. */
+const MAX_ROOM_ROUNDS = 4;
 
 function asFailure(e: unknown): ImagePullFailure {
   return e instanceof ImagePullFailure ? e : new ImagePullFailure('failed', errorMessage(e));

@@ -74,7 +74,12 @@ export class NodeMetrics {
   });
   readonly imageBytes = new Gauge({
     name: 'berth_node_image_bytes',
-    help: "Disk the engine's images take (shared layers once), read at start and around each pull",
+    help: "Disk the engine's images take (shared layers once), read at start, around each pull and after evictions",
+    registers: [this.registry],
+  });
+  readonly imageEvictions = new Counter({
+    name: 'berth_node_image_evictions_total',
+    help: 'Images the daemon removed to bring image disk use under BERTH_NODE_IMAGE_BUDGET',
     registers: [this.registry],
   });
   readonly reaped = new Counter({

@@ -162,7 +162,14 @@ export interface ImageRuntime {
   inspectImage(image: string): Promise<ImageInfo | null>;
   /** Bytes the engine's images take on disk (shared layers counted once). */
   imageDiskUsage(): Promise<number>;
+  /**
+   * Removes the reference `image` (never forced): `removed`, `in_use` when the engine refuses
+   * because a container uses it, `missing` when it is not on the node.
+   */
+  removeImage(image: string): Promise<ImageRemoval>;
 }
+
+export type ImageRemoval = 'removed' | 'in_use' | 'missing';
 
 export interface ContainerRuntime extends ImageRuntime {
   info(): Promise<RuntimeInfo>;

@@ -7,6 +7,7 @@ import type {
   ContainerStats,
   ContainerStatus,
   ImageInfo,
+  ImageRemoval,
   LabelledContainer,
   LogChunk,
   LogOptions,
@@ -156,5 +157,9 @@ export class DockerRuntime implements ContainerRuntime {
 
   async imageDiskUsage(): Promise<number> {
     return this.images.diskUsage();
+  }
+
+  async removeImage(image: string): Promise<ImageRemoval> {
+    return this.images.remove(image);
   }
 }

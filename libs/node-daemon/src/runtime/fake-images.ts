@@ -3,6 +3,7 @@ import { parseImageRef } from '@berth/domain';
 import {
   ImageInfo,
   ImagePullFailure,
+  ImageRemoval,
   ImageRuntime,
   PullFailureKind,
   PullImageOptions,
@@ -28,6 +29,14 @@ export class FakeImages implements ImageRuntime {
   /** Layers the node has already (pulls report them as present, without bytes). */
   readonly presentLayers = new Set<string>();
   diskUsedBytes = 0;
+  /** When set, disk use also counts every image on the node (its sizeBytes, once per image id). */
+  countImagesOnDisk = false;
+  /** The on-disk size of images pulled from now on (default: their layers' summed sizes). */
+  pulledSizeBytes?: number;
+  /** References the "engine" refuses to remove (a container uses them). */
+  readonly usedByContainers = new Set<string>();
+  /** Every removal asked of the engine, by reference. */
+  readonly removals: string[] = [];
   /** inspectImage throws this while set (the engine not answering). */
   inspectError?: Error;
   private readonly failures: ImagePullFailure[] = [];
@@ -50,8 +59,8 @@ export class FakeImages implements ImageRuntime {
   }
 
   /** Puts an image on the node, as if pulled (or built there: `repoDigests` empty). */
-  add(image: string, repoDigests: string[] = [fakeDigestRef(image)]): ImageInfo {
-    const info = { id: `sha256:${sha256(`id:${image}`)}`, repoDigests, sizeBytes: this.imageSize() };
+  add(image: string, repoDigests: string[] = [fakeDigestRef(image)], sizeBytes = this.imageSize()): ImageInfo {
+    const info = { id: `sha256:${sha256(`id:${image}`)}`, repoDigests, sizeBytes };
     this.present.set(image, info);
     return info;
   }
@@ -83,7 +92,7 @@ export class FakeImages implements ImageRuntime {
       await step();
       onLayer({ layerId: l.id, phase: 'done' });
     }
-    this.add(image);
+    this.add(image, undefined, this.pulledSizeBytes);
   }
 
   async inspectImage(image: string): Promise<ImageInfo | null> {
@@ -93,7 +102,16 @@ export class FakeImages implements ImageRuntime {
   }
 
   async imageDiskUsage(): Promise<number> {
-    return this.diskUsedBytes;
+    if (!this.countImagesOnDisk) return this.diskUsedBytes;
+    const byId = new Map([...this.present.values()].map((i) => [i.id, i.sizeBytes]));
+    return this.diskUsedBytes + [...byId.values()].reduce((n, b) => n + b, 0);
+  }
+
+  async removeImage(image: string): Promise<ImageRemoval> {
+    await Promise.resolve();
+    this.removals.push(image);
+    if (this.usedByContainers.has(image)) return 'in_use';
+    return this.present.delete(image) ? 'removed' : 'missing';
   }
 
   private imageSize(): number {

@@ -6,6 +6,7 @@ import {
   ContainerStats,
   ContainerStatus,
   ImageInfo,
+  ImageRemoval,
   LABELS,
   LabelledContainer,
   LogChunk,
@@ -244,6 +245,12 @@ export class FakeRuntime implements ContainerRuntime {
 
   imageDiskUsage(): Promise<number> {
     return this.images.imageDiskUsage();
+  }
+
+  removeImage(image: string): Promise<ImageRemoval> {
+    // The engine refuses to remove an image a container (running or stopped) uses.
+    if ([...this.containers.values()].some((c) => c.handle.image === image)) return Promise.resolve('in_use');
+    return this.images.removeImage(image);
   }
 
   private mustGet(containerId: string): FakeContainer {

@@ -11,6 +11,7 @@ import {
   ImageInfo,
   ImageLayerProgress,
   ImagePullFailure,
+  ImageRemoval,
   PullFailureKind,
   PullImageOptions,
 } from '../container-runtime';
@@ -66,6 +67,19 @@ export class DockerImages {
       return { id: i.Id, repoDigests: i.RepoDigests ?? [], sizeBytes: i.Size };
     } catch (e) {
       if ((e as { statusCode?: number }).statusCode === 404) return null;
+      throw e;
+    }
+  }
+
+  /** Removes one reference, never forced: a 409 (a container uses it) is `in_use`. */
+  async remove(image: string): Promise<ImageRemoval> {
+    try {
+      await this.docker.getImage(image).remove({ force: false, noprune: false });
+      return 'removed';
+    } catch (e) {
+      const code = (e as { statusCode?: number }).statusCode;
+      if (code === 404) return 'missing';
+      if (code === 409) return 'in_use';
       throw e;
     }
   }

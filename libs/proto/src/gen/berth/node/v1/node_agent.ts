@@ -292,6 +292,12 @@ export interface PullImageRequest {
   registryAuth?: RegistryAuth | undefined;
 }
 
+export interface SetKeptImagesRequest {
+  images: string[];
+}
+
+export interface SetKeptImagesResponse {}
+
 export interface PullImageEvent {
   image: string;
   progress: ImagePullProgress | undefined;
@@ -427,6 +433,8 @@ export interface Heartbeat {
   capacity: Capacity | undefined;
   /** False until the daemon has listed and adopted its containers after a start. */
   synced: boolean;
+  /** Disk the engine's images take (shared layers counted once). */
+  imageBytes: number;
 }
 
 export interface NodeEvent {
@@ -1937,6 +1945,129 @@ export const PullImageRequest: MessageFns<PullImageRequest> = {
       object.registryAuth !== undefined && object.registryAuth !== null
         ? RegistryAuth.fromPartial(object.registryAuth)
         : undefined;
+    return message;
+  },
+};
+
+function createBaseSetKeptImagesRequest(): SetKeptImagesRequest {
+  return { images: [] };
+}
+
+export const SetKeptImagesRequest: MessageFns<SetKeptImagesRequest> = {
+  encode(message: SetKeptImagesRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.images) {
+      writer.uint32(10).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SetKeptImagesRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSetKeptImagesRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.images.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SetKeptImagesRequest {
+    return {
+      images: globalThis.Array.isArray(object?.images)
+        ? object.images.map((e: any) => globalThis.String(e))
+        : [],
+    };
+  },
+
+  toJSON(message: SetKeptImagesRequest): unknown {
+    const obj: any = {};
+    if (message.images?.length) {
+      obj.images = message.images;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SetKeptImagesRequest>, I>>(base?: I): SetKeptImagesRequest {
+    return SetKeptImagesRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SetKeptImagesRequest>, I>>(object: I): SetKeptImagesRequest {
+    const message = createBaseSetKeptImagesRequest();
+    message.images = object.images?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseSetKeptImagesResponse(): SetKeptImagesResponse {
+  return {};
+}
+
+export const SetKeptImagesResponse: MessageFns<SetKeptImagesResponse> = {
+  encode(_: SetKeptImagesResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SetKeptImagesResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSetKeptImagesResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): SetKeptImagesResponse {
+    return {};
+  },
+
+  toJSON(_: SetKeptImagesResponse): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SetKeptImagesResponse>, I>>(base?: I): SetKeptImagesResponse {
+    return SetKeptImagesResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SetKeptImagesResponse>, I>>(_: I): SetKeptImagesResponse {
+    const message = createBaseSetKeptImagesResponse();
     return message;
   },
 };
@@ -4101,7 +4232,7 @@ export const SlotStateChanged: MessageFns<SlotStateChanged> = {
 };
 
 function createBaseHeartbeat(): Heartbeat {
-  return { nodeId: '', atMs: 0, capacity: undefined, synced: false };
+  return { nodeId: '', atMs: 0, capacity: undefined, synced: false, imageBytes: 0 };
 }
 
 export const Heartbeat: MessageFns<Heartbeat> = {
@@ -4117,6 +4248,9 @@ export const Heartbeat: MessageFns<Heartbeat> = {
     }
     if (message.synced !== false) {
       writer.uint32(32).bool(message.synced);
+    }
+    if (message.imageBytes !== 0) {
+      writer.uint32(40).uint64(message.imageBytes);
     }
     return writer;
   },
@@ -4166,6 +4300,14 @@ export const Heartbeat: MessageFns<Heartbeat> = {
             message.synced = reader.bool();
             continue;
           }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.imageBytes = longToNumber(reader.uint64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -4192,6 +4334,11 @@ export const Heartbeat: MessageFns<Heartbeat> = {
           : 0,
       capacity: isSet(object.capacity) ? Capacity.fromJSON(object.capacity) : undefined,
       synced: isSet(object.synced) ? globalThis.Boolean(object.synced) : false,
+      imageBytes: isSet(object.imageBytes)
+        ? globalThis.Number(object.imageBytes)
+        : isSet(object.image_bytes)
+          ? globalThis.Number(object.image_bytes)
+          : 0,
     };
   },
 
@@ -4209,6 +4356,9 @@ export const Heartbeat: MessageFns<Heartbeat> = {
     if (message.synced !== false) {
       obj.synced = message.synced;
     }
+    if (message.imageBytes !== 0) {
+      obj.imageBytes = Math.round(message.imageBytes);
+    }
     return obj;
   },
 
@@ -4224,6 +4374,7 @@ export const Heartbeat: MessageFns<Heartbeat> = {
         ? Capacity.fromPartial(object.capacity)
         : undefined;
     message.synced = object.synced ?? false;
+    message.imageBytes = object.imageBytes ?? 0;
     return message;
   },
 };
@@ -4769,6 +4920,22 @@ export const NodeAgentService = {
     responseSerialize: (value: PullImageEvent): Buffer => Buffer.from(PullImageEvent.encode(value).finish()),
     responseDeserialize: (value: Buffer): PullImageEvent => PullImageEvent.decode(value),
   },
+  /**
+   * The images the node must keep in its cache besides those its slots use (the active catalogue's),
+   * the whole list each time (idempotent). Unused images outside it are evicted, least recently
+   * used first, when image disk use passes the node's budget.
+   */
+  setKeptImages: {
+    path: '/berth.node.v1.NodeAgent/SetKeptImages' as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: SetKeptImagesRequest): Buffer =>
+      Buffer.from(SetKeptImagesRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): SetKeptImagesRequest => SetKeptImagesRequest.decode(value),
+    responseSerialize: (value: SetKeptImagesResponse): Buffer =>
+      Buffer.from(SetKeptImagesResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): SetKeptImagesResponse => SetKeptImagesResponse.decode(value),
+  },
 } as const;
 
 export interface NodeAgentServer extends UntypedServiceImplementation {
@@ -4799,6 +4966,12 @@ export interface NodeAgentServer extends UntypedServiceImplementation {
    * Concurrent pulls of one image (also by Deploy) share one registry pull.
    */
   pullImage: handleServerStreamingCall<PullImageRequest, PullImageEvent>;
+  /**
+   * The images the node must keep in its cache besides those its slots use (the active catalogue's),
+   * the whole list each time (idempotent). Unused images outside it are evicted, least recently
+   * used first, when image disk use passes the node's budget.
+   */
+  setKeptImages: handleUnaryCall<SetKeptImagesRequest, SetKeptImagesResponse>;
 }
 
 export interface NodeAgentClient extends Client {
@@ -4963,6 +5136,26 @@ export interface NodeAgentClient extends Client {
     metadata?: Metadata,
     options?: Partial<CallOptions>,
   ): ClientReadableStream<PullImageEvent>;
+  /**
+   * The images the node must keep in its cache besides those its slots use (the active catalogue's),
+   * the whole list each time (idempotent). Unused images outside it are evicted, least recently
+   * used first, when image disk use passes the node's budget.
+   */
+  setKeptImages(
+    request: SetKeptImagesRequest,
+    callback: (error: ServiceError | null, response: SetKeptImagesResponse) => void,
+  ): ClientUnaryCall;
+  setKeptImages(
+    request: SetKeptImagesRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: SetKeptImagesResponse) => void,
+  ): ClientUnaryCall;
+  setKeptImages(
+    request: SetKeptImagesRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: SetKeptImagesResponse) => void,
+  ): ClientUnaryCall;
 }
 
 export const NodeAgentClient = makeGenericClientConstructor(
