@@ -18,6 +18,7 @@ import { SecretsModule } from './secrets/secrets.module';
 import { SecretsService } from './secrets/secrets.service';
 import { SlotsModule } from './slots/slots.module';
 import { NodesModule } from './nodes/nodes.module';
+import { NodeImagesModule } from './nodes/node-images.module';
 import { DeploymentsModule } from './deployments/deployments.module';
 import { WebModule } from './web/web.module';
 
@@ -60,6 +61,7 @@ export class AppModule {
         AccountsModule,
         SlotsModule,
         NodesModule,
+        NodeImagesModule,
         DeploymentsModule,
         AdminModule,
         WebModule,

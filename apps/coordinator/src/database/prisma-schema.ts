@@ -70,8 +70,11 @@ export function parsePrismaSchema(text: string = readFileSync(schemaPrismaPath()
         const block = /^@@(unique|index|map|id)\(\[?([^\])]*)\]?/.exec(raw);
         if (!block) throw new Error(`${model.name}: unsupported block attribute '${raw}'`);
         if (block[1] === 'map') continue;
-        if (block[1] === 'id') throw new Error(`${model.name}: composite ids are not supported by this reader`);
         const cols = list(block[2]);
+        if (block[1] === 'id') {
+          out.indexes.push({ table, name: `${table}_pkey`, unique: true, columns: cols });
+          continue;
+        }
         out.indexes.push({ table, name: `${table}_${cols.join('_')}_${block[1] === 'unique' ? 'key' : 'idx'}`, unique: block[1] === 'unique', columns: cols });
         continue;
       }

@@ -1,5 +1,6 @@
 import { NotFoundError, UnavailableError, parseImageRef, type SlotDeploySpec, type SlotResources } from '@berth/domain';
 import type { RegistryAuth } from '../images/registry-credentials.service';
+import type { ImagePullOutcome, NodeImageCalls } from '../nodes/node-image-calls';
 import type { ImageFailureReason, ImagePull, NodeDeployProgress, NodeGateway, NodeSlot } from './node-gateway';
 
 /** What a fake node's pull of a deploy's image does: progress, then the digest or a failure. */
@@ -16,8 +17,8 @@ interface FakeSlot extends NodeSlot {
   resources: SlotResources;
 }
 
-/** An in-memory fleet of node daemons for unit specs of the deployment flow. */
-export class FakeNodeGateway implements NodeGateway {
+/** An in-memory fleet of node daemons for unit specs of the deployment flow (and of the pre-pull). */
+export class FakeNodeGateway implements NodeGateway, NodeImageCalls {
   readonly nodes = new Map<string, Map<string, FakeSlot>>();
   readonly down = new Set<string>();
   readonly deployCalls: { nodeId: string; deploymentId: string; registryAuth?: RegistryAuth }[] = [];
@@ -28,6 +29,41 @@ export class FakeNodeGateway implements NodeGateway {
   /** Calls that fail with UNAVAILABLE before succeeding (per node). */
   flaky = new Map<string, number>();
   private nextPort = 20000;
+  /** PullImage calls (pre-pulls), in order. */
+  readonly pullImageCalls: { nodeId: string; image: string; registryAuth?: RegistryAuth }[] = [];
+  /** The last SetKeptImages list each node received. */
+  readonly keptImages = new Map<string, string[]>();
+  /** Images each node has (after a successful PullImage). */
+  readonly cachedImages = new Map<string, Set<string>>();
+  /** How a PullImage ends (a digest derived from the image by default). */
+  prePullFor: (nodeId: string, image: string, auth?: RegistryAuth) => ImagePullOutcome = (_n, image) => ({
+    ok: true,
+    digest: repoDigest(image, `sha256:${Buffer.from(image).toString('hex').padEnd(64, '0').slice(0, 64)}`),
+    cached: false,
+  });
+
+  async pullImage(nodeId: string, image: string, registryAuth?: RegistryAuth): Promise<ImagePullOutcome> {
+    this.pullImageCalls.push({ nodeId, image, ...(registryAuth ? { registryAuth } : {}) });
+    try {
+      this.node(nodeId);
+    } catch (e) {
+      return { ok: false, reason: 'node_unavailable', message: (e as Error).message };
+    }
+    const cached = this.cachedImages.get(nodeId)?.has(image) ?? false;
+    const r = this.prePullFor(nodeId, image, registryAuth);
+    if (r.ok) {
+      let set = this.cachedImages.get(nodeId);
+      if (!set) this.cachedImages.set(nodeId, (set = new Set()));
+      set.add(image);
+      return { ...r, cached };
+    }
+    return r;
+  }
+
+  async setKeptImages(nodeId: string, images: string[]): Promise<void> {
+    this.node(nodeId);
+    this.keptImages.set(nodeId, [...images]);
+  }
 
   private node(nodeId: string): Map<string, FakeSlot> {
     if (this.down.has(nodeId)) throw new UnavailableError(`node ${nodeId}: connection refused`);

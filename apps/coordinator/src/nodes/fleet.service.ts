@@ -93,6 +93,16 @@ export class FleetService implements OnApplicationBootstrap, OnModuleDestroy {
     return client;
   }
 
+  /** The nodes that take new slots now: connected, speaking and `up` (not draining, not down). */
+  upNodeIds(): string[] {
+    return [...this.connections.keys()].filter((id) => this.isUp(id));
+  }
+
+  /** Whether the node takes new slots now (see upNodeIds). */
+  isUp(nodeId: string): boolean {
+    return this.connections.has(nodeId) && this.status.get(nodeId) === 'up' && !this.liveness.isDown(nodeId);
+  }
+
   /** Whether the node is speaking to us now (heartbeats within the grace period). */
   isReachable(nodeId: string): boolean {
     return this.connections.has(nodeId) && !this.liveness.isDown(nodeId);
@@ -220,7 +230,7 @@ export class FleetService implements OnApplicationBootstrap, OnModuleDestroy {
       const current = this.placement.getNode(nodeId);
       await this.repo.updateHeartbeat(nodeId, {
         at: new Date(),
-        reported: { ...reportedFrom(cap), synced: hb.synced, node_at_ms: hb.atMs, daemon_node_id: hb.nodeId },
+        reported: { ...reportedFrom(cap), synced: hb.synced, node_at_ms: hb.atMs, daemon_node_id: hb.nodeId, image_bytes: hb.imageBytes },
         allocatableMemoryMb: cap ? Math.floor(cap.allocatableMemoryBytes / MiB) : Math.floor((current?.allocatableMemoryBytes ?? 0) / MiB),
         allocatableCpuMillis: cap ? Math.floor(cap.allocatableNanoCpus / 1e6) : Math.floor((current?.allocatableNanoCpus ?? 0) / 1e6),
       });

@@ -53,7 +53,7 @@ describe('NodeConnection', () => {
     await flush();
     expect(f.created).toEqual([{ token: 'tok', serverCertPem: 'PEM', fingerprintSha256: FP }]);
     expect(f.client.watchEvents).toHaveBeenCalledWith({ heartbeatIntervalMs: 300 });
-    const ev: NodeEvent = { event: { $case: 'heartbeat', value: { nodeId: 'x', atMs: 1, capacity: undefined, synced: true } } };
+    const ev: NodeEvent = { event: { $case: 'heartbeat', value: { nodeId: 'x', atMs: 1, capacity: undefined, synced: true, imageBytes: 0 } } };
     f.streams[0].emit('data', ev);
     expect(events).toEqual([ev]);
     expect(c.getClient()).toBe(f.client);

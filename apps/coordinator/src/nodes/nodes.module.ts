@@ -6,6 +6,7 @@ import { FleetService } from './fleet.service';
 import { NODE_TRANSPORT, type NodeTransport } from './node-connection';
 import { AdminNodesController, NodeEnrolmentController } from './nodes.controller';
 import { NODES_CONFIG, loadNodesConfig } from './nodes.config';
+import { NodeImagesRepository } from './node-images.repository';
 import { NodesRepository } from './nodes.repository';
 import { NodesService } from './nodes.service';
 
@@ -26,9 +27,10 @@ export const grpcNodeTransport: NodeTransport = {
     { provide: NODES_CONFIG, inject: [ENV], useFactory: (env: NodeJS.ProcessEnv) => loadNodesConfig(env) },
     { provide: NODE_TRANSPORT, useValue: grpcNodeTransport },
     NodesRepository,
+    NodeImagesRepository,
     FleetService,
     NodesService,
   ],
-  exports: [NodesRepository, FleetService, NodesService, SchedulerModule],
+  exports: [NodesRepository, NodeImagesRepository, FleetService, NodesService, SchedulerModule],
 })
 export class NodesModule {}

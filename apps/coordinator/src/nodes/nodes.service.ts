@@ -5,6 +5,7 @@ import { SecretsService } from '../secrets/secrets.service';
 import { FleetService, nodeTokenAad } from './fleet.service';
 import { NODE_TRANSPORT, normaliseFingerprint, type NodeTransport } from './node-connection';
 import { NODES_CONFIG, type NodesConfig } from './nodes.config';
+import { NodeImagesRepository, type NodeImageRecord, type NodeImageState } from './node-images.repository';
 import { NodesRepository, type NodeListItem, type NodeRecord, type NodeStatus } from './nodes.repository';
 
 /** What a daemon tells the coordinator about itself, whether it enrols or is the in-process one. */
@@ -49,6 +50,10 @@ export interface NodeView {
     free_cpu_millis: number;
   };
   reported: Record<string, unknown>;
+  /** Disk the node's images take, as its last heartbeat said (null before one). */
+  image_bytes: number | null;
+  /** The catalogue images the node was asked to pre-pull, and how that went. */
+  images: NodeImageView[];
   slot_count: number;
   port_range: { from: number; to: number };
   public_host: string | null;
@@ -57,6 +62,26 @@ export interface NodeView {
   agent_version: string | null;
   created_at: string;
 }
+
+export interface NodeImageView {
+  image: string;
+  state: NodeImageState;
+  /** repository@sha256:..., when present. */
+  digest: string | null;
+  /** When failed: image_not_found, registry_auth, registry_unreachable, image_too_large, image_pull or node_unavailable. */
+  failure_reason: string | null;
+  failure_message: string | null;
+  updated_at: string;
+}
+
+const imageView = (r: NodeImageRecord): NodeImageView => ({
+  image: r.image,
+  state: r.state,
+  digest: r.digest,
+  failure_reason: r.failureReason,
+  failure_message: r.failureMessage,
+  updated_at: r.updatedAt.toISOString(),
+});
 
 const hashJoinToken = (t: string) => createHash('sha256').update(t).digest('hex');
 
@@ -67,6 +92,7 @@ export class NodesService {
 
   constructor(
     private readonly repo: NodesRepository,
+    private readonly images: NodeImagesRepository,
     private readonly fleet: FleetService,
     private readonly secrets: SecretsService,
     @Inject(NODES_CONFIG) private readonly config: NodesConfig,
@@ -155,15 +181,15 @@ export class NodesService {
   }
 
   async list(): Promise<NodeView[]> {
-    const nodes = await this.repo.listWithSlotCounts();
-    return nodes.map((n) => this.view(n));
+    const [nodes, images] = await Promise.all([this.repo.listWithSlotCounts(), this.images.list()]);
+    return nodes.map((n) => this.view(n, images.filter((i) => i.nodeId === n.id)));
   }
 
   async get(nodeId: string): Promise<NodeView> {
     const all = await this.repo.listWithSlotCounts();
     const n = all.find((x) => x.id === nodeId);
     if (!n) throw new NotFoundError(`no node ${nodeId}`);
-    return this.view(n);
+    return this.view(n, await this.images.list([n.id]));
   }
 
   /** No new slots go to the node; node_draining tells the deployment flow to move its slots. */
@@ -211,7 +237,7 @@ export class NodesService {
     return cert.fingerprintSha256;
   }
 
-  private view(n: NodeListItem): NodeView {
+  private view(n: NodeListItem, images: NodeImageRecord[]): NodeView {
     return {
       id: n.id,
       name: n.name,
@@ -228,6 +254,8 @@ export class NodesService {
         free_cpu_millis: Math.max(0, n.allocatableCpuMillis - n.allocatedCpuMillis),
       },
       reported: n.reported,
+      image_bytes: typeof n.reported.image_bytes === 'number' ? n.reported.image_bytes : null,
+      images: images.map(imageView),
       slot_count: n.slotCount,
       port_range: { from: n.portRangeFrom, to: n.portRangeTo },
       public_host: n.publicHost,

@@ -1,11 +1,18 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { isDeepStrictEqual } from 'node:util';
+import { Subject, type Observable } from 'rxjs';
 import { loadCatalogue, type AgentManifest, type Catalogue, type LlmProviderManifest } from '@berth/catalog';
 import { NotFoundError } from '@berth/domain';
 import { RegistryRepository, type AgentTypeWrite, type LlmProviderWrite } from './registry.repository';
 import type { AgentTypePatch, AgentTypeRecord, LlmProviderPatch, LlmProviderRecord } from './registry.types';
 
 export const CATALOGUE = Symbol('Catalogue');
+
+/** An agent type as it was and as it is after an admin patch or a catalogue sync (`before` null: created). */
+export interface AgentTypeChange {
+  before: AgentTypeRecord | null;
+  after: AgentTypeRecord;
+}
 
 export interface SyncReport {
   created: string[];
@@ -68,6 +75,9 @@ export class RegistryService {
    */
   private snapshot?: Promise<{ at: number; agents: AgentTypeRecord[]; providers: LlmProviderRecord[] }>;
   static readonly SNAPSHOT_TTL_MS = 10_000;
+  private readonly changes = new Subject<AgentTypeChange>();
+  /** Every agent type written by sync() or patchAgentType(), after the write (hot: subscribe first). */
+  readonly agentTypeChanges: Observable<AgentTypeChange> = this.changes.asObservable();
 
   constructor(
     private readonly repo: RegistryRepository,
@@ -104,6 +114,7 @@ export class RegistryService {
       if (!row) {
         await this.repo.createAgentType(want);
         agents.created.push(m.id);
+        await this.announce(null, m.id);
         continue;
       }
       const wanted: Partial<AgentTypeWrite> = { ...want };
@@ -113,6 +124,7 @@ export class RegistryService {
       if (Object.keys(changes).length) {
         await this.repo.updateAgentTypeFromCatalogue(m.id, changes);
         agents.updated.push(m.id);
+        await this.announce(row, m.id);
       } else agents.unchanged.push(m.id);
     }
     this.invalidate();
@@ -156,10 +168,29 @@ export class RegistryService {
 
   async patchAgentType(id: string, patch: AgentTypePatch): Promise<AgentTypeRecord> {
     this.invalidate();
+    // Read only when someone listens (the pre-pull): what the patch changed for the nodes.
+    const before = this.changes.observed ? await this.repo.findAgentType(id) : null;
     const r = await this.repo.patchAgentType(id, patch);
     this.invalidate();
     if (!r) throw new NotFoundError(`agent type '${id}' not found`);
+    if (this.changes.observed) this.emit({ before, after: r });
     return r;
+  }
+
+  /** Tells the subscribers about a row sync() wrote. */
+  private async announce(before: AgentTypeRecord | null, id: string): Promise<void> {
+    if (!this.changes.observed) return;
+    const after = await this.repo.findAgentType(id);
+    this.invalidate(); // a subscriber reading the catalogue sees this write
+    if (after) this.emit({ before, after });
+  }
+
+  private emit(change: AgentTypeChange): void {
+    try {
+      this.changes.next(change);
+    } catch (e) {
+      this.logger.error(`an agent type change subscriber threw on '${change.after.id}': ${(e as Error).message}`);
+    }
   }
 
   async patchProvider(id: string, patch: LlmProviderPatch): Promise<LlmProviderRecord> {

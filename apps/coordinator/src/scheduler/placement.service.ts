@@ -73,6 +73,11 @@ export class PlacementService {
     this.index.release(nodeId, demand);
   }
 
+  /** Whether a node has an image (pre-pulled): placement prefers it when shares are equal. */
+  setNodeImage(nodeId: string, image: string, has: boolean): void {
+    this.index.setImage(nodeId, image, has);
+  }
+
   removeNode(nodeId: string): boolean {
     return this.index.remove(nodeId);
   }

@@ -53,7 +53,7 @@ async function placeAndReserve(ctx: RunnerContext, d: DeploymentRecord, slot: Sl
   const demand = room(memory_mb, cpu_millis, spec.ports.filter((p) => p.publish).length);
   for (let tries = 0; tries < 8; tries++) {
     const r = ctx.placement.placeAndReserve(
-      { slotId: slot.id, ...demand, affinity: { preferNodeId: d.desired.from_node_id ? undefined : (slot.node_id ?? undefined) } },
+      { slotId: slot.id, ...demand, affinity: { preferNodeId: d.desired.from_node_id ? undefined : (slot.node_id ?? undefined) }, image: spec.image },
       { exclude },
     );
     if (!r.ok) return { reason: r.message };

@@ -3,7 +3,7 @@ import { explainNoFit } from './explain';
 import { eligible, fitsResources, validateNode, validateRequest } from './fit';
 import { NodeHeap } from './node-heap';
 import { place } from './place';
-import { PlacementStrategy, StrategyOrder, dominantShare, preferred, strategyOrder } from './strategies';
+import { PlacementStrategy, StrategyOrder, dominantShare, hasImage, preferredWithImage, strategyOrder } from './strategies';
 import {
   BASE_SLOT,
   NodeCapacity,
@@ -27,6 +27,7 @@ export interface PlacementIndexOptions {
 /** The index's own mutable copy of a node, plus where it sits in the heap. */
 interface Entry extends NodeCapacity {
   labels: Readonly<Record<string, string>>;
+  images: Set<string>;
   share: number;
   /** Position in `heap`, or -1 when parked (not up, or no room for the floor). */
   pos: number;
@@ -82,6 +83,7 @@ export class PlacementIndex {
         allocatedNanoCpus: node.allocatedNanoCpus,
         freePorts: node.freePorts,
         labels: { ...node.labels },
+        images: new Set(node.images ?? []),
         share: 0,
         pos: -1,
       };
@@ -94,8 +96,19 @@ export class PlacementIndex {
       e.allocatedNanoCpus = node.allocatedNanoCpus;
       e.freePorts = node.freePorts;
       e.labels = { ...node.labels };
+      // A capacity report says nothing about images: what the index knows of them stays.
+      if (node.images !== undefined) e.images = new Set(node.images);
     }
     this.reposition(e);
+  }
+
+  /** Records whether a node has an image (it only breaks ties: the heap order does not change). False for an unknown node. */
+  setImage(nodeId: string, image: string, has: boolean): boolean {
+    const e = this.entries.get(nodeId);
+    if (!e) return false;
+    if (has) e.images.add(image);
+    else e.images.delete(image);
+    return true;
   }
 
   remove(nodeId: string): boolean {
@@ -163,13 +176,13 @@ export class PlacementIndex {
       const avoid = new Set(request.affinity?.avoidNodeIds ?? []);
       const ranked = [...this.entries.values()]
         .filter((e) => eligible(e, request, skip))
-        .map((e) => ({ e, share: dominantShare(e) }))
+        .map((e) => ({ e, share: dominantShare(e), has: hasImage(e, request.image) }))
         .sort((a, b) => {
           const av = avoid.has(a.e.id) ? 1 : 0;
           const bv = avoid.has(b.e.id) ? 1 : 0;
           if (av !== bv) return av - bv;
-          if (preferred(this.order, a.share, a.e.id, b.share, b.e.id)) return -1;
-          return preferred(this.order, b.share, b.e.id, a.share, a.e.id) ? 1 : 0;
+          if (preferredWithImage(this.order, a.share, a.has, a.e.id, b.share, b.has, b.e.id)) return -1;
+          return preferredWithImage(this.order, b.share, b.has, b.e.id, a.share, a.has, a.e.id) ? 1 : 0;
         });
       for (const r of ranked) {
         if (out.length >= limit) break;
@@ -243,7 +256,9 @@ export class PlacementIndex {
 
   /**
    * The heap's entries in preference order until `limit` fitting, non-avoided ones are found.
-   * Fitting avoided ones met on the way are collected too (at most `limit`).
+   * Fitting avoided ones met on the way are collected too (at most `limit`). With a request's
+   * image, the walk goes on through the nodes of the same share as the last one taken (they may
+   * win the tie by having the image): O(t log n) more for t such nodes.
    */
   private walk(
     request: PlacementRequest,
@@ -254,17 +269,21 @@ export class PlacementIndex {
     const avoided: Entry[] = [];
     const avoid = request.affinity?.avoidNodeIds;
     const hasAvoid = avoid !== undefined && avoid.length > 0;
+    const image = request.image;
     const frontier = this.heap.startWalk();
     for (let e = this.heap.next(frontier); e !== undefined; e = this.heap.next(frontier)) {
+      // Only with an image: the walk is past `limit` and looks for ties of the last share taken.
+      if (picked.length >= limit && e.share !== picked[picked.length - 1].share) break;
       if (!eligible(e, request, exclude)) continue;
       if (hasAvoid && avoid.includes(e.id)) {
-        if (avoided.length < limit) avoided.push(e);
+        if (avoided.length < limit || (image !== undefined && e.share === avoided[avoided.length - 1].share)) avoided.push(e);
         continue;
       }
       picked.push(e);
-      if (picked.length >= limit) break;
+      if (picked.length >= limit && image === undefined) break;
     }
-    return { picked, avoided };
+    if (image === undefined) return { picked, avoided };
+    return { picked: imageFirst(picked, image, limit), avoided: imageFirst(avoided, image, limit) };
   }
 
   /** After any change to a node: recompute its share, then put it in, take it out or re-sift it. */
@@ -280,6 +299,19 @@ export class PlacementIndex {
   }
 }
 
+/** Entries in walk order (share, then id) reordered so that within each share those with `image` come first; the first `limit`. */
+function imageFirst(list: Entry[], image: string, limit: number): Entry[] {
+  const out: Entry[] = [];
+  for (let i = 0; i < list.length && out.length < limit; ) {
+    let j = i;
+    while (j < list.length && list[j].share === list[i].share) j++;
+    for (let k = i; k < j; k++) if (list[k].images.has(image)) out.push(list[k]);
+    for (let k = i; k < j; k++) if (!list[k].images.has(image)) out.push(list[k]);
+    i = j;
+  }
+  return out.length > limit ? out.slice(0, limit) : out;
+}
+
 function snapshot(e: Entry): NodeCapacity {
   return {
     id: e.id,
@@ -290,5 +322,6 @@ function snapshot(e: Entry): NodeCapacity {
     allocatedNanoCpus: e.allocatedNanoCpus,
     freePorts: e.freePorts,
     labels: { ...e.labels },
+    ...(e.images.size > 0 ? { images: new Set(e.images) } : {}),
   };
 }

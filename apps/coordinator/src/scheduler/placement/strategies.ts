@@ -43,3 +43,26 @@ export function preferred(
   if (aShare !== bShare) return order.lowestShareFirst ? aShare < bShare : aShare > bShare;
   return aId < bId;
 }
+
+/**
+ * The one preference rule with an image: "a is preferred to b" on share first, then (equal shares)
+ * the node that has the request's image, then id. Without an image (both false) it is `preferred`.
+ */
+export function preferredWithImage(
+  order: StrategyOrder,
+  aShare: number,
+  aHasImage: boolean,
+  aId: string,
+  bShare: number,
+  bHasImage: boolean,
+  bId: string,
+): boolean {
+  if (aShare !== bShare) return order.lowestShareFirst ? aShare < bShare : aShare > bShare;
+  if (aHasImage !== bHasImage) return aHasImage;
+  return aId < bId;
+}
+
+/** Whether a node has the image a request prefers (false when the request names none). */
+export function hasImage(n: { readonly images?: ReadonlySet<string> }, image: string | undefined): boolean {
+  return image !== undefined && n.images !== undefined && n.images.has(image);
+}

@@ -12,6 +12,8 @@ export interface NodeCapacity {
   /** Host ports still free in the node's pool. */
   freePorts: number;
   labels?: Readonly<Record<string, string>>;
+  /** Images the node is known to have (pre-pulled): only break ties of equal dominant share. */
+  images?: ReadonlySet<string>;
 }
 
 export interface PlacementRequest {
@@ -28,6 +30,11 @@ export interface PlacementRequest {
   };
   /** Hard: the node's labels must hold every key with this exact value. */
   constraints?: Readonly<Record<string, string>>;
+  /**
+   * Soft, weakest of all: among nodes of equal dominant share (and equally avoided or not), one
+   * that has this image comes first. Without it the order is exactly share, then id.
+   */
+  image?: string;
 }
 
 export interface PlaceOptions {
