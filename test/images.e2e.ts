@@ -23,6 +23,7 @@ describeWithDocker(`agent images e2e: pull from a real registry (${pass})`, () =
   let registry: TestRegistry;
   let t: TestCoordinator;
   let node: TestNode;
+  let node2: TestNode | undefined;
   let image: string;
   /** Local builds pushed to the registry (removed from the engine right after, so the node has to pull). */
   const built: string[] = [];
@@ -56,6 +57,7 @@ describeWithDocker(`agent images e2e: pull from a real registry (${pass})`, () =
   afterAll(async () => {
     await t?.close();
     await node?.destroy();
+    await node2?.destroy();
     await registry?.destroy();
     for (const ref of [image, ...built]) if (ref) await forgetLocally(ref);
   }, 120_000);
@@ -89,6 +91,8 @@ describeWithDocker(`agent images e2e: pull from a real registry (${pass})`, () =
   const containersOf = (slotId: string) => docker.listContainers({ all: true, filters: JSON.stringify({ label: [`berth.slot=${slotId}`] }) });
 
   let digestA: string;
+  /** Test 4's customer (test 5 terminates the slot). */
+  let myraiSlot: { api: ApiClient; slotId: string; deploymentId: string };
 
   // ------------------------------------------------------------------ 1
 
@@ -171,5 +175,54 @@ describeWithDocker(`agent images e2e: pull from a real registry (${pass})`, () =
       image_digest_changed: { from: digestA, to: digestB, at: expect.any(String) },
     });
     expect(t.logs.some((l) => l.includes(`now names ${digestB}`))).toBe(true);
+    myraiSlot = me;
   });
+
+  // ------------------------------------------------------------------ 5
+
+  it('a node that registers pre-pulls the active images with their credentials: the next signup on it pulls nothing', async () => {
+    // The first node leaves placement (its last slot terminated first, so nothing moves), and the
+    // engine forgets the tag: the new node starts without the image.
+    const term = expectStatus(await myraiSlot.api.delete('/api/slot'), 202, 'DELETE /api/slot');
+    expect((await eventsOf(myraiSlot.api, term.body.deployment.id)).pop()).toMatchObject({ type: 'succeeded' });
+    expectStatus(await t.admin.post(`/api/admin/nodes/${(await node.adminView(t)).id}/drain`, {}), 200, 'drain the first node');
+    await forgetLocally(image);
+    const digestB = await registry.digestOf(REPO, TAG);
+    const before = registry.tagResolutions(REPO, TAG);
+
+    node2 = await startTestNode(t, { portRange: '33100-33199', memory: '2GiB', cpu: '1' });
+    const id = (await node2.adminView(t)).id;
+    const view = await eventually(async () => {
+      const v = expectStatus(await t.admin.get(`/api/admin/nodes/${id}`), 200, 'GET /api/admin/nodes/:id').body;
+      const mine = v.images.find((i: Json) => i.image === image);
+      return mine?.state === 'present' && v.status === 'up' && v.capacity.allocatable_memory_mb > 0 && v;
+    }, 'the new node has pre-pulled the pinned image (GET /api/admin/nodes/:id)', 120_000);
+    expect(view.images.find((i: Json) => i.image === image)).toEqual({
+      image,
+      state: 'present',
+      digest: `${registry.host}/${REPO}@${digestB}`,
+      failure_reason: null,
+      failure_message: null,
+      updated_at: expect.any(String),
+    });
+    expect(typeof view.image_bytes).toBe('number');
+    // The pre-pull went to the registry with the stored credentials (the registry requires them).
+    expect(registry.tagResolutions(REPO, TAG)).toBeGreaterThan(before);
+    // Catalogue images this host cannot reach are recorded as failed, with the node's reason.
+    for (const other of view.images.filter((i: Json) => i.image !== image && i.state === 'failed')) {
+      expect(other).toMatchObject({ digest: null, failure_reason: expect.any(String), failure_message: expect.any(String) });
+    }
+    const list = expectStatus(await t.admin.get('/api/admin/nodes'), 200, 'GET /api/admin/nodes').body.nodes;
+    expect(list.find((n: Json) => n.id === id).images).toEqual(view.images);
+
+    const resolutions = registry.tagResolutions(REPO, TAG);
+    const me = await signup();
+    const events = await eventsOf(me.api, me.deploymentId);
+    expect(events[events.length - 1]).toMatchObject({ type: 'succeeded' });
+    expect(events.filter((e) => e.type === 'image_pull')).toEqual([]);
+    expect(registry.tagResolutions(REPO, TAG)).toBe(resolutions);
+    expect(await deployment(me.api, me.deploymentId)).toMatchObject({ status: 'succeeded', image_digest: digestB });
+    expect(expectStatus(await me.api.get('/api/slot'), 200, 'GET /api/slot').body.node_id).toBe(id);
+    expect(t.logs.join('\n')).not.toContain(registry.users.berth);
+  }, 300_000);
 });
