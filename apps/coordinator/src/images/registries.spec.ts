@@ -1,5 +1,6 @@
+import { coreTestModule } from '../testing/core-test.module';
 import { randomBytes } from 'node:crypto';
-import { Global, Module, type INestApplication } from '@nestjs/common';
+import { type INestApplication } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
@@ -7,11 +8,9 @@ import { AdminModule } from '../admin/admin.module';
 import { AuditModule } from '../audit/audit.repository';
 import { AuthModule } from '../auth/auth.module';
 import { DomainErrorFilter } from '../common/domain-error.filter';
-import { CONFIG, loadCoordinatorConfig } from '../config/config.schema';
 import { DatabaseModule } from '../database/database.module';
 import { createTestDatabase, type TestDatabase } from '../database/test-database';
-import { CATALOGUE, RegistryService, catalogueFactory } from '../registry/registry.service';
-import { SecretsService } from '../secrets/secrets.service';
+import { RegistryService } from '../registry/registry.service';
 import { ImageDigestsService } from './image-digests.service';
 import { ImagesModule } from './images.module';
 import { RegistryCredentialsService } from './registry-credentials.service';
@@ -31,16 +30,7 @@ describe(`admin registries API (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGl
 
   beforeAll(async () => {
     tdb = await createTestDatabase();
-    @Global()
-    @Module({
-      providers: [
-        { provide: CONFIG, useValue: loadCoordinatorConfig({ BERTH_ADMIN_TOKEN: ADMIN }) },
-        { provide: SecretsService, useValue: new SecretsService(randomBytes(32)) },
-        { provide: CATALOGUE, useValue: catalogueFactory() },
-      ],
-      exports: [CONFIG, SecretsService, CATALOGUE],
-    })
-    class Core {}
+    const Core = coreTestModule({ adminToken: ADMIN, catalogue: true });
     const moduleRef = await Test.createTestingModule({
       imports: [Core, DatabaseModule.forDatabase(tdb.db), AuditModule, AuthModule, ImagesModule, AdminModule],
       providers: [{ provide: APP_FILTER, useClass: DomainErrorFilter }],

@@ -1,6 +1,7 @@
+import { coreTestModule } from '../testing/core-test.module';
 import { EventEmitter } from 'node:events';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { Global, Module, type INestApplication } from '@nestjs/common';
+import { type INestApplication } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
@@ -9,14 +10,13 @@ import { AdminModule } from '../admin/admin.module';
 import { AuditModule } from '../audit/audit.repository';
 import { AuthModule } from '../auth/auth.module';
 import { DomainErrorFilter } from '../common/domain-error.filter';
-import { CONFIG, loadCoordinatorConfig } from '../config/config.schema';
 import { EnvModule } from '../config/env.module';
 import { DatabaseModule } from '../database/database.module';
 import { createTestDatabase, type TestDatabase } from '../database/test-database';
 import { FakeNodeGateway } from '../deployments/fake-node-gateway';
 import { ImagesModule } from '../images/images.module';
 import { RegistryCredentialsService } from '../images/registry-credentials.service';
-import { CATALOGUE, RegistryService, catalogueFactory } from '../registry/registry.service';
+import { RegistryService } from '../registry/registry.service';
 import { SecretsService } from '../secrets/secrets.service';
 import { FleetService, nodeTokenAad } from './fleet.service';
 import { ImagePrePullService } from './image-prepull.service';
@@ -116,16 +116,7 @@ describe(`image pre-pull (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite'})
   beforeAll(async () => {
     tdb = await createTestDatabase();
     fake = new FakeNodeGateway();
-    @Global()
-    @Module({
-      providers: [
-        { provide: CONFIG, useValue: loadCoordinatorConfig({ BERTH_ADMIN_TOKEN: ADMIN }) },
-        { provide: SecretsService, useValue: new SecretsService(randomBytes(32)) },
-        { provide: CATALOGUE, useValue: catalogueFactory() },
-      ],
-      exports: [CONFIG, SecretsService, CATALOGUE],
-    })
-    class Core {}
+    const Core = coreTestModule({ adminToken: ADMIN, catalogue: true });
     const moduleRef = await Test.createTestingModule({
       imports: [Core, EnvModule.forRoot({}), DatabaseModule.forDatabase(tdb.db), AuditModule, AuthModule, ImagesModule, AdminModule, NodesModule, NodeImagesModule],
       providers: [{ provide: APP_FILTER, useClass: DomainErrorFilter }],

@@ -3,13 +3,14 @@
  * Docker engine) and a real database (PGlite, or PostgreSQL when DATABASE_URL is set), driven
  * over HTTP like an operator and a daemon would. Needs Docker (fails when CI=true without it).
  */
+import { coreTestModule } from '../testing/core-test.module';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { Global, Module, type INestApplication } from '@nestjs/common';
+import { type INestApplication } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { Test } from '@nestjs/testing';
 import type { Server } from 'node:http';
@@ -20,11 +21,9 @@ import { enrolWithCoordinator, loadNodeConfig, startNodeAgent, storeToken, type 
 import { AuditModule } from '../audit/audit.repository';
 import { AuthModule } from '../auth/auth.module';
 import { DomainErrorFilter } from '../common/domain-error.filter';
-import { CONFIG, loadCoordinatorConfig } from '../config/config.schema';
 import { DatabaseModule } from '../database/database.module';
 import { createTestDatabase, type TestDatabase } from '../database/test-database';
 import { PlacementService } from '../scheduler';
-import { SecretsService } from '../secrets/secrets.service';
 import type { FleetEvent } from './fleet-events';
 import { FleetService } from './fleet.service';
 import { NODES_CONFIG, loadNodesConfig } from './nodes.config';
@@ -101,15 +100,7 @@ describeWithDocker('fleet (real node daemon, real database)', () => {
 
   beforeAll(async () => {
     tdb = await createTestDatabase();
-    @Global()
-    @Module({
-      providers: [
-        { provide: CONFIG, useValue: loadCoordinatorConfig({ BERTH_ADMIN_TOKEN: ADMIN }) },
-        { provide: SecretsService, useValue: new SecretsService(randomBytes(32)) },
-      ],
-      exports: [CONFIG, SecretsService],
-    })
-    class Core {}
+    const Core = coreTestModule({ adminToken: ADMIN });
     const moduleRef = await Test.createTestingModule({
       imports: [Core, EnvModule.forRoot({}), DatabaseModule.forDatabase(tdb.db), AuditModule, AuthModule, NodesModule],
       providers: [{ provide: APP_FILTER, useClass: DomainErrorFilter }],
