@@ -30,7 +30,7 @@ const SLOW_IMAGE = 'berth-test/standin:fleet-slow';
 const SLOW_START_MS = 20_000;
 /** Myrai's manifest: health on /api/health of port 8080, data in /app/data. */
 const HEALTH_PATH = '/api/health';
-const FLEET_ENV = { BERTH_NODE_GRACE_SECONDS: '3', BERTH_NODE_HEARTBEAT_MS: '500', BERTH_PLACEMENT_RETRY_MS: '1000' };
+const FLEET_ENV = { BERTH_NODE_GRACE_SECONDS: '3', BERTH_NODE_HEARTBEAT_MS: '500', BERTH_PLACEMENT_RETRY_MS: '1000', BERTH_DRAIN_RETRY_MS: '2000' };
 
 const standin = (dockerHost: string, slow = false) =>
   buildStandinImage({

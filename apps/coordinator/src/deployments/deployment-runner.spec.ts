@@ -232,9 +232,51 @@ describe(`deployment runner (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite
 
     fake.down.delete(n1);
     const { FleetReactions } = await import('./fleet-reactions');
-    const reactions = new FleetReactions({ events: { subscribe: () => ({ unsubscribe() {} }) } } as never, repo, service, runner, fake);
+    const reactions = new FleetReactions({ events: { subscribe: () => ({ unsubscribe() {} }) } } as never, repo, service, runner, fake, placement, cfg);
     expect(await reactions.reconcileNode(n1)).toEqual([slotId]);
     expect(fake.whereIs(slotId)).toEqual([n2]);
+  });
+
+  it("a drain move that fails leaves the slot running where it was, and the draining node's heartbeats try it again later", async () => {
+    const n1 = await addNode('n1');
+    const { slotId } = await newSlot();
+    await service.deployNew(slotId);
+    await runner.idle();
+    const n2 = await addNode('n2');
+    let failures = 1; // the target's Docker refuses the first time (seen in CI: an iptables race between two engines)
+    fake.failWhen = () => failures-- > 0;
+    await t.db.prisma.node.update({ where: { id: n1 }, data: { status: 'draining' } });
+    placement.setNodeStatus(n1, 'draining');
+    const { FleetReactions } = await import('./fleet-reactions');
+    const reactions = new FleetReactions({ events: { subscribe: () => ({ unsubscribe() {} }) } } as never, repo, service, runner, fake, placement, {
+      ...cfg,
+      BERTH_DRAIN_RETRY_MS: 300,
+    });
+    const heartbeat = () => reactions.handle({ type: 'heartbeat', nodeId: n1, capacity: {} as never, synced: true });
+    const moves = async () => (await t.db.prisma.deployment.findMany({ where: { slot_id: slotId, kind: 'move' }, orderBy: { created_at: 'asc' } })).map((d) => d.status);
+
+    await reactions.handle({ type: 'node_draining', nodeId: n1 });
+    await runner.idle();
+    expect(await moves()).toEqual(['failed']);
+    expect((await repo.getSlot(slotId))!).toMatchObject({ state: 'running', node_id: n1 });
+    expect(fake.whereIs(slotId)).toEqual([n1]);
+
+    await heartbeat(); // too soon: no second attempt yet
+    await runner.idle();
+    expect(await moves()).toEqual(['failed']);
+
+    await new Promise((r) => setTimeout(r, 350));
+    await heartbeat();
+    await runner.idle();
+    expect(await moves()).toEqual(['failed', 'succeeded']);
+    expect((await repo.getSlot(slotId))!).toMatchObject({ state: 'running', node_id: n2 });
+    expect(fake.whereIs(slotId)).toEqual([n2]);
+    expect(await node(n1)).toMatchObject({ allocated_memory_mb: 0, allocated_cpu_millis: 0 });
+
+    await new Promise((r) => setTimeout(r, 350));
+    await heartbeat(); // nothing left on the node: nothing more is made
+    await runner.idle();
+    expect(await moves()).toEqual(['failed', 'succeeded']);
   });
 
   it('a node that stops answering mid-deploy: the slot is placed on another node and the first gives its room back', async () => {

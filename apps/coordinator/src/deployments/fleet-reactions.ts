@@ -3,16 +3,20 @@ import type { Subscription } from 'rxjs';
 import { fromProtoSlotState } from '@berth/proto';
 import { FleetService } from '../nodes/fleet.service';
 import type { FleetEvent } from '../nodes/fleet-events';
+import { PlacementService } from '../scheduler/placement.service';
 import type { SlotState } from './deployment.types';
 import { DeploymentRunner } from './deployment-runner';
+import { DEPLOYMENTS_CONFIG, type DeploymentsConfig } from './deployments.config';
 import { DeploymentsRepository } from './deployments.repository';
 import { DeploymentsService } from './deployments.service';
+import { DrainRetry } from './drain-retry';
 import { NODE_GATEWAY, type NodeGateway } from './node-gateway';
 
 /**
  * What the deployment flow does when the fleet changes:
  *  - a node goes down: its running slots are rescheduled elsewhere;
- *  - a node is drained: its slots move;
+ *  - a node is drained: its slots move; the draining node's heartbeats try again, with a growing
+ *    wait, any slot whose move failed (it still runs there);
  *  - a node is (back) up and has adopted its containers: any copy it holds of a slot that now
  *    lives elsewhere, or was terminated, is removed, so exactly one copy of each slot survives;
  *  - a slot changes state on its node: the slot's state follows (when no deployment owns it);
@@ -24,6 +28,7 @@ export class FleetReactions implements OnApplicationBootstrap, OnModuleDestroy {
   private sub?: Subscription;
   private readonly reconciled = new Set<string>();
   private retryPending = false;
+  private readonly drainRetry: DrainRetry;
 
   constructor(
     private readonly fleet: FleetService,
@@ -31,7 +36,11 @@ export class FleetReactions implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly deployments: DeploymentsService,
     private readonly runner: DeploymentRunner,
     @Inject(NODE_GATEWAY) private readonly nodes: NodeGateway,
-  ) {}
+    private readonly placement: PlacementService,
+    @Inject(DEPLOYMENTS_CONFIG) config: DeploymentsConfig,
+  ) {
+    this.drainRetry = new DrainRetry(config.BERTH_DRAIN_RETRY_MS);
+  }
 
   onApplicationBootstrap(): void {
     this.sub = this.fleet.events.subscribe((e) => {
@@ -47,17 +56,23 @@ export class FleetReactions implements OnApplicationBootstrap, OnModuleDestroy {
     switch (e.type) {
       case 'node_down':
         this.reconciled.delete(e.nodeId);
-        return this.moveAll(e.nodeId, 'reschedule');
+        this.drainRetry.forget(e.nodeId);
+        await this.moveAll(e.nodeId, 'reschedule');
+        return;
       case 'node_draining':
-        return this.moveAll(e.nodeId, 'move');
+        this.drainRetry.drained(e.nodeId);
+        await this.moveAll(e.nodeId, 'move');
+        return;
       case 'node_up':
         this.reconciled.delete(e.nodeId);
+        this.drainRetry.forget(e.nodeId);
         return;
       case 'heartbeat':
         if (e.synced && !this.reconciled.has(e.nodeId)) {
           this.reconciled.add(e.nodeId);
           await this.reconcileNode(e.nodeId);
         }
+        if (e.synced && this.placement.getNode(e.nodeId)?.status === 'draining') await this.retryDrain(e.nodeId);
         this.kickWaiting();
         return;
       case 'slot_state':
@@ -74,10 +89,19 @@ export class FleetReactions implements OnApplicationBootstrap, OnModuleDestroy {
     }, 200).unref();
   }
 
-  private async moveAll(nodeId: string, kind: 'reschedule' | 'move'): Promise<void> {
+  /** Relocates every slot the node still holds that nothing is changing now; returns how many. */
+  private async moveAll(nodeId: string, kind: 'reschedule' | 'move'): Promise<number> {
     const slots = await this.repo.slotIdsOnNode(nodeId, ['running', 'unhealthy', 'deploying']);
-    for (const slotId of slots) await this.deployments.relocate(slotId, nodeId, kind);
-    if (slots.length) this.log.log(`node ${nodeId}: ${kind} of ${slots.length} slot(s)`);
+    let started = 0;
+    for (const slotId of slots) if (await this.deployments.relocate(slotId, nodeId, kind)) started++;
+    if (started) this.log.log(`node ${nodeId}: ${kind} of ${started} slot(s)`);
+    return started;
+  }
+
+  /** A draining node still holds slots (their move failed): try them again when it is time. */
+  private async retryDrain(nodeId: string): Promise<void> {
+    if (!this.drainRetry.due(nodeId)) return;
+    this.drainRetry.tried(nodeId, await this.moveAll(nodeId, 'move'));
   }
 
   /** Removes the node's copies of slots that live elsewhere now or were terminated (data volumes stay). */

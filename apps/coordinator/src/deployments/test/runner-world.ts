@@ -27,7 +27,7 @@ import { SlotSpecBuilder } from '../slot-spec.builder';
 
 /** Every test slot's LLM key. */
 export const RUNNER_TEST_KEY = 'sk-ant-api03-firstKEYfirstKEYfirstKEY0000';
-export const RUNNER_TEST_CONFIG: DeploymentsConfig = { BERTH_PLACEMENT_RETRY_MS: 60_000, BERTH_NODE_CALL_ATTEMPTS: 4, BERTH_NODE_CALL_BACKOFF_MS: 10, BERTH_DATA_RETENTION_DAYS: 30 };
+export const RUNNER_TEST_CONFIG: DeploymentsConfig = { BERTH_PLACEMENT_RETRY_MS: 60_000, BERTH_NODE_CALL_ATTEMPTS: 4, BERTH_NODE_CALL_BACKOFF_MS: 10, BERTH_DRAIN_RETRY_MS: 60_000, BERTH_DATA_RETENTION_DAYS: 30 };
 
 export interface RunnerWorld {
   t: TestDatabase;

@@ -13,7 +13,7 @@ import {
   names,
   RuntimeStartSpec,
 } from '../container-runtime';
-import { unlessStatus } from './errors';
+import { retryTransientEngineError, unlessStatus } from './errors';
 import { containerLabels, handleFrom, nodeLabel } from './labels';
 
 /**
@@ -74,7 +74,8 @@ export class DockerContainers {
     });
     onStep('container_created', `container ${container.id.slice(0, 12)}`);
     try {
-      await container.start();
+      // 304: started already (a first try that Docker answered with a firewall race after all).
+      await retryTransientEngineError(() => container.start().catch(unlessStatus(304)));
       onStep('container_started', 'container started');
     } catch (e) {
       await container.remove({ force: true }).catch(() => undefined);

@@ -4,7 +4,7 @@
  */
 import type Docker from 'dockerode';
 import { LABELS, names } from '../container-runtime';
-import { unlessStatus } from './errors';
+import { retryTransientEngineError, unlessStatus } from './errors';
 import { nodeLabel } from './labels';
 
 export class DockerNetworks {
@@ -15,16 +15,18 @@ export class DockerNetworks {
 
   /** Creates the slot's bridge network (ICC off); one that exists already is fine. */
   async create(networkName: string, labels: Record<string, string>): Promise<void> {
-    await this.docker
-      .createNetwork({
-        Name: networkName,
-        Driver: 'bridge',
-        CheckDuplicate: true,
-        Labels: labels,
-        Options: { 'com.docker.network.bridge.enable_icc': 'false' },
-      })
-      // 409: it exists already, a redeploy or a retried deploy.
-      .catch(unlessStatus(409));
+    await retryTransientEngineError(() =>
+      this.docker
+        .createNetwork({
+          Name: networkName,
+          Driver: 'bridge',
+          CheckDuplicate: true,
+          Labels: labels,
+          Options: { 'com.docker.network.bridge.enable_icc': 'false' },
+        })
+        // 409: it exists already, a redeploy or a retried deploy (or our own first try, answered late).
+        .catch(unlessStatus(409)),
+    );
   }
 
   /** Removes the slot's network of this node, if there is one. */
@@ -38,7 +40,7 @@ export class DockerNetworks {
 
   async remove(networkId: string): Promise<void> {
     // 404: gone already.
-    await this.docker.getNetwork(networkId).remove().catch(unlessStatus(404));
+    await retryTransientEngineError(() => this.docker.getNetwork(networkId).remove().catch(unlessStatus(404)));
   }
 
   async list(): Promise<{ networkId: string; slotId: string; createdAtMs: number; containers: number }[]> {
