@@ -89,6 +89,20 @@ describeWithDocker('node daemon: streams, replace, data dir ownership', () => {
     );
   });
 
+  it("a named user (USER node) is resolved in the image's /etc/passwd: the data dir is that uid's, not root's", async () => {
+    const s = spec('named', { user: 'node', dataMountPath: '/state', files: [{ path: 'agent.json', content: '{}' }] }, { STANDIN_DATA_DIR: '/state' });
+    const evs = await deploy(c, s);
+    const slot = healthyLast(evs);
+    expect(evs.map((e) => e.message)).toContain('data dir owned by 1000:1000; 1 file(s) written to the data volume');
+    expect((await http(hostPort(slot), '/whoami')).body).toMatchObject({ uid: 1000, gid: 1000 });
+    expect((await http(hostPort(slot), '/data?file=mine.txt', { method: 'PUT', body: 'node wrote this' })).body).toEqual({ written: 15 });
+
+    const unknown = await deploy(c, spec('nameless', { user: 'ghost', dataMountPath: '/state' }, { STANDIN_DATA_DIR: '/state' }));
+    const last = unknown[unknown.length - 1];
+    expect(last).toMatchObject({ final: true, state: SlotState.SLOT_STATE_FAILED });
+    expect(last.message).toMatch(/user 'ghost' is not in its \/etc\/passwd/);
+  });
+
   it('replace=false on an occupied slot is FAILED_PRECONDITION; replace=true swaps agents and keeps the old volume', async () => {
     const first = healthyLast(await deploy(c, spec('rep')));
     await http(hostPort(first), '/data?file=old.txt', { method: 'PUT', body: 'old agent' });

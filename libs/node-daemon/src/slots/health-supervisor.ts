@@ -9,6 +9,7 @@ import { errorMessage, Logger } from '../logger';
 import { NodeMetrics } from '../metrics/node-metrics';
 import { ContainerRuntime } from '../runtime/container-runtime';
 import { DeploymentTracker, progress } from './deployment-tracker';
+import { withLastLogLines } from './last-log-lines';
 import { SlotRecord } from './slot-record';
 import { SlotTable } from './slot-table';
 
@@ -130,7 +131,11 @@ export class HealthSupervisor implements SlotHealth {
     const threshold = h?.failureThreshold ?? 3;
     if (rec.probe.failures < threshold) return;
     if (rec.probe.deploying && !rec.probe.everHealthy) {
-      const msg = `never became healthy: ${why} after the ${h?.startPeriodMs ?? 0} ms start period and ${threshold} failed probes`;
+      const msg = await withLastLogLines(
+        this.runtime,
+        rec.handle,
+        `never became healthy: ${why} after the ${h?.startPeriodMs ?? 0} ms start period and ${threshold} failed probes`,
+      );
       await this.failAndClean(rec, msg);
       if (tracker && !tracker.done) progress(tracker, rec, 'failed', msg, true, 'failed');
       return;
@@ -151,7 +156,7 @@ export class HealthSupervisor implements SlotHealth {
       return;
     }
     if (rec.probe.deploying && !rec.probe.everHealthy) {
-      const msg = `never became healthy: ${why}`;
+      const msg = await withLastLogLines(this.runtime, rec.handle, `never became healthy: ${why}`);
       await this.failAndClean(rec, msg);
       if (tracker && !tracker.done) progress(tracker, rec, 'failed', msg, true, 'failed');
       return;

@@ -101,6 +101,8 @@ describe('SlotService rules (FakeRuntime)', () => {
     const end = await svc.deploy(spec('s3')).finished();
     expect(end).toMatchObject({ final: true, state: 'failed' });
     expect(end.message).toMatch(/exited with code 3/);
+    // What the agent printed before it gave up is in the reason (read before the container went).
+    expect(end.message).toMatch(/exited with code 3; last log lines:\nfake log line$/);
     expect(svc.pool.free).toBe(svc.pool.total);
     expect(runtime.containers.size).toBe(0);
   });
