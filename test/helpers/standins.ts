@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildStandinImage, type StandinBehaviour } from '@berth/testing';
+import { agentContracts, buildStandinImage, type StandinBehaviour } from '@berth/testing';
 
 /**
  * Stand-ins for the catalogue's agents (AGENTS.md "Test images"): the ports, health path,
@@ -24,20 +24,30 @@ export function agentManifest(agentTypeId: string): AgentManifestFacts {
   return JSON.parse(readFileSync(join(TEMPLATES_DIR, 'agents', agentTypeId, 'manifest.json'), 'utf8')) as AgentManifestFacts;
 }
 
-/** Builds (or reuses) `<prefix>-<agent>:<behaviour>` and returns its tag. */
-export async function buildAgentStandin(agentTypeId: string, opts: { behaviour?: StandinBehaviour; prefix?: string; env?: Record<string, string> } = {}): Promise<string> {
+/**
+ * Builds (or reuses) `<prefix>-<agent>:<behaviour>` and returns its tag. With `contract`, the
+ * stand-in enforces the agent's real contract (libs/testing/src/standin/contracts/<id>.js): it
+ * stays unhealthy, printing why, unless the env, command and config file are what the real
+ * program reads, and listens on loopback when the real program would.
+ */
+export async function buildAgentStandin(
+  agentTypeId: string,
+  opts: { behaviour?: StandinBehaviour; prefix?: string; env?: Record<string, string>; contract?: boolean } = {},
+): Promise<string> {
+  if (opts.contract && !agentContracts().includes(agentTypeId)) throw new Error(`${agentTypeId} has no stand-in contract`);
   const m = agentManifest(agentTypeId);
   const behaviour = opts.behaviour ?? 'healthy';
   const healthPortName = m.health_port_name ?? m.ports[0].name;
   const healthPort = m.ports.find((p) => p.name === healthPortName)?.container_port;
   if (!healthPort) throw new Error(`${agentTypeId}: health port '${healthPortName}' is not among its ports`);
   return buildStandinImage({
-    tag: `${opts.prefix ?? 'berth-test/e2e'}-${agentTypeId}:${behaviour}`,
+    tag: `${opts.prefix ?? 'berth-test/e2e'}-${agentTypeId}:${behaviour}${opts.contract ? '-contract' : ''}`,
     ports: m.ports.map((p) => p.container_port),
     healthPath: m.health_endpoint,
     healthPort,
     behaviour,
     dataDir: m.data_dir,
     env: opts.env,
+    contract: opts.contract ? agentTypeId : undefined,
   });
 }

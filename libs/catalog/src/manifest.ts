@@ -58,6 +58,18 @@ export interface AgentManifest {
   telegram_env?: string;
   /** Free-form notes shown to operators (e.g. "needs the memory add-on"). */
   notes?: string[];
+  /** The upstream project the facts above were read from, at a pinned release. */
+  upstream?: AgentUpstream;
+}
+
+/** Where an agent's facts come from: its own source, at the release the manifest pins. */
+export interface AgentUpstream {
+  /** `owner/name` of the public repository, e.g. 'sipeed/picoclaw'. */
+  repository: string;
+  /** The release (tag) the facts were read at; the image pin should be the same release. */
+  release: string;
+  /** One entry per fact: what it is and the file (and symbol or line) in the repository that shows it. */
+  facts: { fact: string; source: string }[];
 }
 
 export interface LlmProviderManifest {

@@ -53,6 +53,25 @@ export const agentManifestSchema = {
     },
     telegram_env: envName,
     notes: { type: 'array', items: { type: 'string' } },
+    upstream: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['repository', 'release', 'facts'],
+      properties: {
+        repository: { type: 'string', pattern: '^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$' },
+        release: { type: 'string', minLength: 1, maxLength: 64 },
+        facts: {
+          type: 'array',
+          minItems: 1,
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['fact', 'source'],
+            properties: { fact: { type: 'string', minLength: 1, maxLength: 500 }, source: { type: 'string', minLength: 1, maxLength: 300 } },
+          },
+        },
+      },
+    },
   },
 } as const;
 

@@ -3,3 +3,4 @@ export * from './docker-env';
 export * from './docker-proxy';
 export * from './wait';
 export * from './registry';
+export * from './agent-contract';

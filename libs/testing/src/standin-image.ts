@@ -13,6 +13,10 @@ import { pack } from 'tar-stream';
  * Behaviours (baked as ENV STANDIN_BEHAVIOUR, overridable per container with env):
  *   healthy | slow-start (STANDIN_START_DELAY_MS, default 5000) | crash (exit 3 after STANDIN_CRASH_AFTER_MS)
  *   | never-healthy | memory-hog (allocates until killed) | fork-bomb (spawns processes until refused)
+ * Contract (STANDIN_CONTRACT=<agent id>, baked from `contract`): standin/contracts/<id>.js checks
+ *   the env, argv and config file the real agent reads; the stand-in stays unhealthy (503 with the
+ *   problems, and each problem printed to stdout) while any is found, and listens on the host the
+ *   real program would (loopback unless configured otherwise). GET /contract shows the verdict.
  * Endpoints on every port: the health path (health port only), GET /env, GET|PUT /data?file=,
  *   GET /whoami, POST /log?line= (prints a line to stdout), GET /rootfs-write, POST /hog, POST /fork?max=, GET /connect?host=&port=
  */
@@ -27,6 +31,10 @@ export interface StandinImageOptions {
   behaviour?: StandinBehaviour;
   /** Where the stand-in reads/writes /data files (the agent's data mount). Default /data. */
   dataDir?: string;
+  /** The agent whose contract the stand-in enforces (a file in standin/contracts/). */
+  contract?: string;
+  /** The image's USER (default 1000:1000), e.g. 'node' to test name resolution. */
+  user?: string;
   /** Extra baked ENV. */
   env?: Record<string, string>;
   docker?: Docker;
@@ -45,6 +53,9 @@ function hostFiles(): string[] {
 export async function buildStandinImage(opts: StandinImageOptions): Promise<string> {
   const docker = opts.docker ?? new Docker();
   const server = fs.readFileSync(path.join(__dirname, 'standin', 'standin-server.js'));
+  const contractsDir = path.join(__dirname, 'standin', 'contracts');
+  const contracts = fs.existsSync(contractsDir) ? fs.readdirSync(contractsDir).filter((f) => f.endsWith('.js')).sort() : [];
+  const contractFiles = contracts.map((f) => ({ name: f, content: fs.readFileSync(path.join(contractsDir, f)) }));
   const files = hostFiles();
   const env: Record<string, string> = {
     STANDIN_PORTS: opts.ports.join(','),
@@ -52,6 +63,7 @@ export async function buildStandinImage(opts: StandinImageOptions): Promise<stri
     STANDIN_HEALTH_PORT: String(opts.healthPort ?? opts.ports[0]),
     STANDIN_BEHAVIOUR: opts.behaviour ?? 'healthy',
     STANDIN_DATA_DIR: opts.dataDir ?? '/data',
+    ...(opts.contract ? { STANDIN_CONTRACT: opts.contract } : {}),
     ...opts.env,
   };
   const busybox = fs.existsSync('/bin/busybox') ? fs.realpathSync('/bin/busybox') : undefined;
@@ -61,11 +73,12 @@ export async function buildStandinImage(opts: StandinImageOptions): Promise<stri
     'ADD rootfs.tar /',
     ...Object.entries(env).map(([k, v]) => `ENV ${k}=${JSON.stringify(v)}`),
     `EXPOSE ${opts.ports.join(' ')}`,
-    'USER 1000:1000',
+    `USER ${opts.user ?? '1000:1000'}`,
     'ENTRYPOINT ["/usr/local/bin/node", "/standin/server.js"]',
   ].join('\n');
 
   const hash = createHash('sha256').update(dockerfile).update(server);
+  for (const c of contractFiles) hash.update(c.name).update(c.content);
   for (const f of files) {
     const st = fs.statSync(f);
     hash.update(`${f}:${st.size}:${st.mtimeMs}`);
@@ -85,6 +98,10 @@ export async function buildStandinImage(opts: StandinImageOptions): Promise<stri
   const add = (t: typeof rootfs, name: string, content: Buffer | string, mode = 0o644) =>
     t.entry({ name, mode, uid: 0, gid: 0 }, content);
   add(rootfs, 'standin/server.js', server);
+  for (const c of contractFiles) add(rootfs, `standin/contracts/${c.name}`, c.content);
+  // Named users resolve through /etc/passwd, as in a real image (USER node -> 1000).
+  add(rootfs, 'etc/passwd', 'root:x:0:0:root:/root:/sbin/nologin\nnode:x:1000:1000:node:/home/node:/sbin/nologin\n');
+  add(rootfs, 'etc/group', 'root:x:0:\nnode:x:1000:\n');
   add(rootfs, 'usr/local/bin/node', fs.readFileSync(files[0]), 0o755);
   // The loader is found by its path (e.g. /lib64/ld-linux-x86-64.so.2), libraries by name in /lib.
   for (const lib of files.slice(1)) add(rootfs, lib.slice(1), fs.readFileSync(fs.realpathSync(lib)), 0o755);

@@ -16,6 +16,26 @@ const dataDir = env.STANDIN_DATA_DIR || '/data';
 const behaviour = env.STANDIN_BEHAVIOUR || 'healthy';
 const startDelay = Number(env.STANDIN_START_DELAY_MS || (behaviour === 'slow-start' ? 5000 : 0));
 const started = Date.now();
+
+// An agent's contract (contracts/<id>.js, chosen by STANDIN_CONTRACT): it reads the same config
+// file and env names as the real program and says what is wrong with them. A stand-in whose
+// contract finds a problem stays unhealthy and says why, so a template mistake fails a test; it
+// also listens where the real program would (loopback unless the template sets the host).
+const contractName = env.STANDIN_CONTRACT || '';
+const contract = contractName ? require(`./contracts/${contractName}.js`) : undefined;
+function readConfig(file) {
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (e) {
+    return e.code === 'ENOENT' ? undefined : { __unparsable: String(e.message) };
+  }
+}
+const verdict = contract
+  ? contract({ env, argv: process.argv.slice(2), readConfig, home: env.HOME || '/' })
+  : { problems: [] };
+const problems = verdict.problems || [];
+for (const p of problems) process.stdout.write(`standin: contract ${contractName}: ${p}\n`);
+const listenHost = verdict.host || '0.0.0.0';
 const hoard = [];
 const children = [];
 
@@ -68,7 +88,7 @@ if (behaviour === 'memory-hog') hog();
 if (behaviour === 'fork-bomb') setTimeout(() => log(`fork bomb: ${JSON.stringify(forkMany(100000))}`), 100);
 
 function ready() {
-  return behaviour !== 'never-healthy' && Date.now() - started >= startDelay;
+  return behaviour !== 'never-healthy' && problems.length === 0 && Date.now() - started >= startDelay;
 }
 
 function json(res, code, body) {
@@ -80,7 +100,8 @@ function handler(port) {
   return (req, res) => {
     const url = new URL(req.url, 'http://x');
     if (url.pathname === healthPath && port === healthPort)
-      return ready() ? json(res, 200, { ok: true }) : json(res, 503, { ok: false });
+      return ready() ? json(res, 200, { ok: true }) : json(res, 503, { ok: false, problems });
+    if (url.pathname === '/contract') return json(res, 200, { contract: contractName, problems, argv: process.argv.slice(2) });
     if (url.pathname === '/env') return json(res, 200, process.env);
     if (url.pathname === '/whoami')
       return json(res, 200, { uid: process.getuid(), gid: process.getgid(), port, pid: process.pid });
@@ -141,8 +162,8 @@ function handler(port) {
 for (const p of ports) {
   http
     .createServer(handler(p))
-    .listen(p, '0.0.0.0', () =>
-      log(`listening on ${p} (health ${healthPath} on ${healthPort}, behaviour ${behaviour})`),
+    .listen(p, listenHost, () =>
+      log(`listening on ${listenHost === '0.0.0.0' ? '' : `${listenHost}:`}${p} (health ${healthPath} on ${healthPort}, behaviour ${behaviour})`),
     );
 }
 process.on('SIGTERM', () => {
