@@ -24,12 +24,12 @@ import { randomBytes } from 'node:crypto';
 import { buildStandinImage, testDocker } from '@berth/testing';
 import { httpProbe } from '@berth/node-daemon';
 import { BenchRow, defineBench } from './harness';
-import { startBenchCoordinator, followDeployment, type BenchCoordinator, type ObservedEvent } from './support/coordinator';
+import { startBenchCoordinator } from './support/coordinator';
+import { signupRound, terminateSlot, type SignupRound } from './support/signup';
 import { median, msSince, percentile, sleep, waitFor } from './support/stats';
 import { freePort } from '@berth/testing';
 
 const AGENT = 'myrai';
-const PROVIDER = 'anthropic';
 const STANDIN_TAG = 'berth-bench/standin:myrai';
 const BENCH_LABEL = 'berth.bench';
 const TIGHT_INTERVAL_MS = 20;
@@ -54,15 +54,6 @@ interface Limits {
   containerPort: number;
 }
 
-interface PipelineRound {
-  healthyMs: number;
-  succeededMs: number;
-  signupMs: number;
-  /** Event type -> ms from the start of the round (coordinator clock, same machine). */
-  at: Record<string, number>;
-  probes: number;
-}
-
 interface BareRound {
   totalMs: number;
   startedMs: number;
@@ -70,47 +61,6 @@ interface BareRound {
 }
 
 const docker = testDocker();
-
-async function pipelineRound(b: BenchCoordinator): Promise<PipelineRound & { token: string; slotId: string }> {
-  const body = {
-    email: `bench-${randomBytes(6).toString('hex')}@example.com`,
-    password: `harbour-lights-${randomBytes(4).toString('hex')}!`,
-    agent_type_id: AGENT,
-    llm_provider_id: PROVIDER,
-    llm_api_key: `sk-ant-api03-${randomBytes(24).toString('hex')}`,
-  };
-  const wall0 = Date.now();
-  const t0 = process.hrtime.bigint();
-  const r = await b.request('POST', '/api/signup', body);
-  const signupMs = msSince(t0);
-  if (r.status !== 201) throw new Error(`signup: HTTP ${r.status} ${JSON.stringify(r.body)}`);
-  const events = await followDeployment(b.base, r.body.deployment.id, r.body.token, t0);
-  const last = events[events.length - 1];
-  if (last?.type !== 'succeeded') throw new Error(`deployment ended ${last?.type}: ${last?.message}`);
-  const healthy = events.find((e) => e.type === 'healthy');
-  const at: Record<string, number> = {};
-  for (const e of events) at[e.type] ??= e.atMs - wall0;
-  return {
-    healthyMs: (healthy ?? last).receivedMs,
-    succeededMs: last.receivedMs,
-    signupMs,
-    at,
-    probes: events.filter((e: ObservedEvent) => e.type === 'probe').length + (healthy ? 1 : 0),
-    token: r.body.token,
-    slotId: r.body.slot.id,
-  };
-}
-
-async function terminate(b: BenchCoordinator, token: string, slotId: string): Promise<void> {
-  const r = await b.request('DELETE', '/api/slot', undefined, token);
-  if (r.status >= 300) throw new Error(`terminate: HTTP ${r.status} ${JSON.stringify(r.body)}`);
-  await followDeployment(b.base, r.body.deployment.id, token, process.hrtime.bigint());
-  await waitFor(
-    async () => (await docker.listContainers({ all: true, filters: JSON.stringify({ label: [`berth.slot=${slotId}`] }) })).length === 0,
-    60_000,
-    `slot ${slotId}'s container to go`,
-  );
-}
 
 async function bareRound(image: string, limits: Limits, s: Schedule, runId: string): Promise<BareRound> {
   const port = await freePort();
@@ -188,7 +138,7 @@ export default defineBench({
 
       // Warm-up (untimed): also tells us the daemon's probe schedule and the container's limits.
       ctx.log('warm-up: one deploy through the pipeline');
-      const warm = await pipelineRound(b);
+      const warm = await signupRound(b, AGENT);
       const rec = b.node.slots.slots.get(warm.slotId);
       if (!rec?.health) throw new Error('the daemon has no health check for the slot');
       const schedule: Schedule = {
@@ -206,18 +156,18 @@ export default defineBench({
         pidsLimit: inspected.HostConfig.PidsLimit ?? undefined,
         containerPort: agent.internal_port,
       };
-      await terminate(b, warm.token, warm.slotId);
+      await terminateSlot(b, warm.token, warm.slotId);
       ctx.log('warm-up: one bare Docker round');
       await bareRound(image, limits, schedule, runId);
 
-      const pipe: PipelineRound[] = [];
+      const pipe: SignupRound[] = [];
       const bare: BareRound[] = [];
       const tight: BareRound[] = [];
       const tightSchedule: Schedule = { ...schedule, firstDelayMs: 0, intervalMs: TIGHT_INTERVAL_MS };
       for (let i = 0; i < rounds; i++) {
-        const p = await pipelineRound(b);
+        const p = await signupRound(b, AGENT);
         pipe.push(p);
-        await terminate(b, p.token, p.slotId);
+        await terminateSlot(b, p.token, p.slotId);
         bare.push(await bareRound(image, limits, schedule, runId));
         tight.push(await bareRound(image, limits, tightSchedule, runId));
         ctx.log(

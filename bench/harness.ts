@@ -41,6 +41,8 @@ export interface BenchResult {
   rows: BenchRow[];
   ratio: BenchRatio;
   target?: BenchTarget;
+  /** Further figures of the same bench, each a ratio with its own target (all must be met). */
+  more?: { ratio: BenchRatio; target?: BenchTarget }[];
   /** Free-text lines printed under the table (reference figures, caveats). */
   notes?: string[];
   /** Anything else worth keeping in results.json. */
@@ -64,10 +66,16 @@ export function defineBench(def: BenchDefinition): BenchDefinition {
   return def;
 }
 
-export function targetMet(result: Pick<BenchResult, 'ratio' | 'target'>): boolean | undefined {
-  const t = result.target;
+export function targetMet(result: Pick<BenchResult, 'ratio' | 'target' | 'more'>): boolean | undefined {
+  const verdicts = [result, ...(result.more ?? [])].map(figureMet).filter((m) => m !== undefined);
+  return verdicts.length ? verdicts.every(Boolean) : undefined;
+}
+
+/** Whether one figure meets its own target (undefined without one). */
+export function figureMet(f: { ratio: BenchRatio; target?: BenchTarget }): boolean | undefined {
+  const t = f.target;
   if (!t) return undefined;
-  return t.op === '>=' ? result.ratio.value >= t.value : result.ratio.value <= t.value;
+  return t.op === '>=' ? f.ratio.value >= t.value : f.ratio.value <= t.value;
 }
 
 export interface Rate {

@@ -14,7 +14,7 @@ import { execSync } from 'node:child_process';
 import { readdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { BenchDefinition, BenchResult, formatNumber, formatTable, targetMet } from './harness';
+import { BenchDefinition, BenchRatio, BenchTarget, figureMet, formatNumber, formatTable, targetMet } from './harness';
 
 const BENCH_DIR = __dirname;
 const SUFFIX = '.bench.ts';
@@ -56,10 +56,10 @@ function machine() {
   };
 }
 
-function verdict(result: BenchResult): string {
-  const met = targetMet(result);
-  if (met === undefined || !result.target) return '';
-  return `  target ${result.target.op} ${result.target.value} (${result.target.why}): ${met ? 'met' : 'MISSED'}`;
+function verdict(f: { ratio: BenchRatio; target?: BenchTarget }): string {
+  const met = figureMet(f);
+  if (met === undefined || !f.target) return '';
+  return `  target ${f.target.op} ${f.target.value} (${f.target.why}): ${met ? 'met' : 'MISSED'}`;
 }
 
 async function main(): Promise<number> {
@@ -94,9 +94,11 @@ async function main(): Promise<number> {
       const met = targetMet(result);
       if (met === false) missed++;
       console.log(formatTable(result.rows));
-      console.log(`\n  ratio: ${formatNumber(result.ratio.value)}x (${result.ratio.label})`);
-      const v = verdict(result);
-      if (v) console.log(v);
+      for (const f of [result, ...(result.more ?? [])]) {
+        console.log(`\n  ratio: ${formatNumber(f.ratio.value)}x (${f.ratio.label})`);
+        const v = verdict(f);
+        if (v) console.log(v);
+      }
       for (const note of result.notes ?? []) console.log(`  ${note}`);
       console.log('');
       results[bench.name] = { ...result, met, durationMs: Date.now() - started };
