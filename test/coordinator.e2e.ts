@@ -92,9 +92,10 @@ describe(`coordinator e2e (${pass})`, () => {
     expect(by.openclaw.monthly_price_usd).toBe(39);
     expect(by.myrai.required_addons).toEqual([]);
     expect(by.myrai.monthly_price_usd).toBe(29);
-    expect(by.myrai.supported_providers).not.toContain('groq');
-    expect(by.zeptoclaw.supported_providers.sort()).toEqual(['anthropic', 'openai']);
-    expect(by.zeptoclaw.status).toBe('planned');
+    expect(by.myrai.supported_providers).not.toContain('gemini');
+    expect(by.zeptoclaw.supported_providers.sort()).toEqual(['anthropic', 'custom', 'deepseek', 'gemini', 'groq', 'openai', 'openrouter']);
+    expect(by.zeptoclaw.supported_providers).not.toContain('mistral');
+    expect(by.zeptoclaw.status).toBe('ready');
     const p = (await http.get('/api/marketplace/llm-providers').expect(200)).body;
     expect(p.llm_providers.map((x: { id: string }) => x.id)).toEqual(expect.arrayContaining(['openai', 'anthropic', 'groq', 'openrouter', 'gemini', 'mistral', 'deepseek', 'custom']));
     const s = (await http.get('/api/marketplace/stacks').expect(200)).body;
@@ -105,15 +106,15 @@ describe(`coordinator e2e (${pass})`, () => {
   it('signup: 400 with a message per field, nothing written', async () => {
     const r = await http
       .post('/api/signup')
-      .send(signupBody({ email: 'not-an-email', password: 'password1', agent_type_id: 'myrai', llm_provider_id: 'groq', telegram_bot_token: 'nope', config: { nope: 1 } }))
+      .send(signupBody({ email: 'not-an-email', password: 'password1', agent_type_id: 'myrai', llm_provider_id: 'gemini', telegram_bot_token: 'nope', config: { nope: 1 } }))
       .expect(400);
     expect(r.body.fields.email).toEqual(['must be a valid email address']);
     expect(r.body.fields.telegram_bot_token[0]).toMatch(/Telegram bot token/);
-    const r2 = await http.post('/api/signup').send(signupBody({ password: 'password1', llm_provider_id: 'groq', config: { nope: 1 } })).expect(400);
+    const r2 = await http.post('/api/signup').send(signupBody({ password: 'password1', llm_provider_id: 'gemini', config: { nope: 1 } })).expect(400);
     expect(r2.body.fields.password).toEqual(['is too common; choose a less guessable password']);
-    expect(r2.body.fields.llm_provider_id[0]).toMatch(/Myrai does not support Groq/);
+    expect(r2.body.fields.llm_provider_id[0]).toMatch(/Myrai does not support Google Gemini/);
     expect(r2.body.fields.config[0]).toMatch(/additional properties 'nope'/);
-    const r3 = await http.post('/api/signup').send(signupBody({ llm_api_key: 'sk-wrong-format-for-anthropic-xxxxxxxx', agent_type_id: 'nanobot' })).expect(400);
+    const r3 = await http.post('/api/signup').send(signupBody({ llm_api_key: 'sk-wrong-format-for-anthropic-xxxxxxxx', agent_type_id: 'custom' })).expect(400);
     expect(r3.body.fields.llm_api_key[0]).toMatch(/does not look like a Anthropic key/);
     expect(r3.body.fields.agent_type_id[0]).toMatch(/not available/);
     expect(await t.db.prisma.customer.count()).toBe(0);
@@ -188,7 +189,7 @@ describe(`coordinator e2e (${pass})`, () => {
     expect(list.find((a: { id: string }) => a.id === 'myrai').base_image).toBe('ghcr.io/gmsas95/myrai:1.0.1');
     const providers = (await http.get('/api/marketplace/llm-providers').expect(200)).body.llm_providers.map((p: { id: string }) => p.id);
     expect(providers).not.toContain('groq');
-    await http.post('/api/signup').send(signupBody({ agent_type_id: 'openclaw', llm_provider_id: 'groq', llm_api_key: 'gsk_abcdefghijklmnopqrstuvwxyz', addons: { memory: true }, config: {} })).expect(400);
+    await http.post('/api/signup').send(signupBody({ agent_type_id: 'myrai', llm_provider_id: 'groq', llm_api_key: 'gsk_abcdefghijklmnopqrstuvwxyz', config: {} })).expect(400);
   });
 
   it('stacks rank by active slots once there are slots', async () => {

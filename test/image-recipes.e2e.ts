@@ -132,23 +132,23 @@ describeWithDocker(
       });
     });
 
-    it('builds the recipe: the pinned version reaches pip, the image carries its labels and runs the gateway as 10001', async () => {
+    it('builds the recipe: the pinned version reaches pip, the image carries its labels and runs the gateway as 1000', async () => {
       const r = await images(['build', 'nanobot', '--tag', tag, '--base-image', base]);
       expect(r).toMatchObject({ code: 0 });
       // The engine's build output streamed through, the stand-in pip's line included.
       expect(r.stderr).toContain(
-        `building ${built} from templates/agents/nanobot/image (FROM ${base}, VERSION=0.1.4)`,
+        `building ${built} from templates/agents/nanobot/image (FROM ${base}, VERSION=0.3.0)`,
       );
       expect(r.stderr).toMatch(/Step \d+\/\d+ : RUN pip install/);
-      expect(r.stderr).toContain('stand-in pip: installing nanobot-ai==0.1.4');
+      expect(r.stderr).toContain('stand-in pip: installing nanobot-ai==0.3.0');
       const info = await docker.getImage(built).inspect();
       expect(line(r.stdout, 'image id: ')).toBe(info.Id);
       expect(line(r.stdout, `PATCH /api/admin/agent-types/nanobot `)).toBe(
         JSON.stringify({ base_image: built }),
       );
-      expect(info.Config.User).toBe('10001:10001');
+      expect(info.Config.User).toBe('1000:1000');
       expect(info.Config.Labels).toMatchObject({
-        'org.opencontainers.image.version': '0.1.4',
+        'org.opencontainers.image.version': '0.3.0',
         'org.opencontainers.image.source': 'https://github.com/HKUDS/nanobot',
         'org.opencontainers.image.base.name': base,
       });
@@ -167,7 +167,7 @@ describeWithDocker(
         HostConfig: {
           CapDrop: ['ALL'],
           SecurityOpt: ['no-new-privileges'],
-          Mounts: [{ Type: 'volume', Source: volume.name, Target: '/root/.nanobot' }],
+          Mounts: [{ Type: 'volume', Source: volume.name, Target: '/home/nanobot/.nanobot' }],
           PortBindings: { '18790/tcp': [{ HostIp: '127.0.0.1', HostPort: '' }] },
         },
       });
@@ -178,7 +178,7 @@ describeWithDocker(
       expect(health).toBe(true);
       // The gateway's own report: it runs as the recipe's user, HOME holds the data dir, and pip got the pinned version.
       expect((await (await fetch(`${url}/whoami`)).text()).trim()).toBe(
-        'uid=10001 gid=10001 home=/root requirement=nanobot-ai==0.1.4',
+        'uid=1000 gid=1000 home=/home/nanobot requirement=nanobot-ai==0.3.0',
       );
     });
 

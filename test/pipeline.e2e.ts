@@ -159,13 +159,13 @@ describeWithDocker(`deploy pipeline e2e, one node (${pass})`, () => {
     // The stand-in answers Myrai's health path on the published port, sees the key, runs as the image's user.
     expect(await standin(port, '/api/health')).toEqual({ status: 200, body: { ok: true } });
     const env = (await standin(port, '/env')).body;
-    expect(env.MYRAI_LLM_PROVIDERS_ANTHROPIC_API_KEY).toBe(ANTHROPIC_KEY);
+    expect(env.ANTHROPIC_API_KEY).toBe(ANTHROPIC_KEY);
     expect(env.MYRAI_CHANNELS_TELEGRAM_BOT_TOKEN).toBe(TG_TOKEN);
     expect(env.MYRAI_GATEWAY_TOKEN).toMatch(/.{16,}/);
 
     const info = await theContainer(me.slotId);
     expect(info.State.Running).toBe(true);
-    expect(envOf(info).MYRAI_LLM_PROVIDERS_ANTHROPIC_API_KEY).toBe(ANTHROPIC_KEY);
+    expect(envOf(info).ANTHROPIC_API_KEY).toBe(ANTHROPIC_KEY);
     expect(info.Config.Image).toBe(images.myrai);
     // The template's command reaches the container; the stand-in ignores it and still serves.
     expect(info.Config.Cmd).toEqual(['myrai', 'server', '--port', '8080']);
@@ -231,7 +231,7 @@ describeWithDocker(`deploy pipeline e2e, one node (${pass})`, () => {
     expect(slot).toMatchObject({ state: 'running', agent_type_id: 'nanobot', current_agent_type_id: 'nanobot' });
     let port = portOf(slot, 'gateway');
     expect((await standin(port, '/health')).status).toBe(200);
-    expect((await standin(port, '/env')).body.NANOBOT_PROVIDERS__ANTHROPIC__API_KEY).toBe(ANTHROPIC_KEY);
+    expect((await standin(port, '/env')).body.ANTHROPIC_API_KEY).toBe(ANTHROPIC_KEY);
     // Its own volume: Myrai's file is not there, its config.json is.
     expect((await standin(port, '/data?file=myrai-note.txt')).status).toBe(404);
     expect(JSON.parse((await standin(port, '/data?file=config.json')).body.content).agents).toBeDefined();
@@ -278,7 +278,7 @@ describeWithDocker(`deploy pipeline e2e, one node (${pass})`, () => {
     expect(slot).toMatchObject({ state: 'running', agent_type_id: 'myrai', current_agent_type_id: 'myrai', deployment: { id: rollbackId } });
     const port = portOf(slot, 'http');
     expect((await standin(port, '/api/health')).status).toBe(200);
-    expect((await standin(port, '/env')).body.MYRAI_LLM_PROVIDERS_ANTHROPIC_API_KEY).toBe(ANTHROPIC_KEY);
+    expect((await standin(port, '/env')).body.ANTHROPIC_API_KEY).toBe(ANTHROPIC_KEY);
     expect((await standin(port, '/data?file=myrai-note.txt')).body).toEqual({ content: 'written by myrai' });
     // Nothing of the failed agent is left running: one container, Myrai's.
     expect((await containersOf(me.slotId)).map((c) => [c.Image, c.State])).toEqual([[images.myrai, 'running']]);
@@ -315,9 +315,9 @@ describeWithDocker(`deploy pipeline e2e, one node (${pass})`, () => {
     expect(compose.text).not.toContain(ANTHROPIC_KEY);
     expect(compose.text).not.toContain(gatewayToken);
     expect(compose.text).not.toContain(TG_TOKEN);
-    expect(compose.text).toContain('${MYRAI_LLM_PROVIDERS_ANTHROPIC_API_KEY}');
+    expect(compose.text).toContain('${ANTHROPIC_API_KEY}');
     expect(compose.text).toMatch(/\$\{[A-Z_]*GATEWAY_TOKEN\}/);
-    expect((compose.headers.get('x-berth-variables') ?? '').split(',')).toEqual(expect.arrayContaining(['MYRAI_LLM_PROVIDERS_ANTHROPIC_API_KEY']));
+    expect((compose.headers.get('x-berth-variables') ?? '').split(',')).toEqual(expect.arrayContaining(['ANTHROPIC_API_KEY']));
   });
 
   // ------------------------------------------------------------------ 7
@@ -420,8 +420,8 @@ describeWithDocker(`deploy pipeline e2e, one node (${pass})`, () => {
     );
     info = await theContainer(z.slotId);
     const env = envOf(info);
-    expect(env.MYRAI_LLM_PROVIDERS_OPENAI_API_KEY).toBe(customKey);
-    expect(env.MYRAI_LLM_PROVIDERS_OPENAI_BASE_URL).toBe('http://llm.example.com:8000/v1');
+    expect(env.OPENAI_API_KEY).toBe(customKey);
+    expect(env.OPENAI_BASE_URL).toBe('http://llm.example.com:8000/v1');
     inert(info, agentManifest('myrai').data_dir);
     const compose = expectStatus(await z.api.get('/api/slot/compose'), 200);
     expect(compose.text).not.toContain(customKey);

@@ -142,7 +142,7 @@ describe('web UI in Chromium', () => {
     expect(await page.locator('#su-addon-memory').isDisabled()).toBe(false);
     expect(await text('#su-price')).toBe('$29/month');
     const providers = await values('#su-provider option');
-    expect(providers).not.toContain('groq');
+    expect(providers).not.toContain('gemini');
     await page.selectOption('#su-provider', 'anthropic');
     expect(await text('#su-key-hint')).toMatch(/starts with sk-ant-/);
     expect(await page.locator('#su-telegram').isVisible()).toBe(true);

@@ -12,6 +12,7 @@ export const TEMPLATES_DIR = join(__dirname, '..', '..', 'templates');
 
 export interface AgentManifestFacts {
   id: string;
+  internal_port: number;
   ports: { name: string; container_port: number; publish: boolean }[];
   health_endpoint: string;
   health_port_name?: string;

@@ -41,7 +41,7 @@ export class AppModule {
       providers: [
         { provide: CONFIG, useValue: o.config },
         { provide: SecretsService, useValue: new SecretsService(o.masterKey) },
-        { provide: CATALOGUE, useValue: catalogueFactory(o.config.BERTH_TEMPLATES_DIR) },
+        { provide: CATALOGUE, useValue: catalogueFactory(o.config.BERTH_TEMPLATES_DIR, o.config.BERTH_CATALOGUE_DIRS) },
       ],
       exports: [CONFIG, SecretsService, CATALOGUE],
     };

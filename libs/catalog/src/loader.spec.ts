@@ -17,9 +17,15 @@ describe('loadCatalogue (the committed templates/)', () => {
     expect(by.openclaw.health_endpoint).toBe('/readyz');
     expect(by.openclaw.status).toBe('ready');
     expect(by.myrai.status).toBe('ready');
-    expect(by.myrai.llm_providers.groq).toBeUndefined();
-    expect(Object.keys(by.zeptoclaw.llm_providers).sort()).toEqual(['anthropic', 'openai']);
-    expect(by.zeptoclaw.health_endpoint).toBe('/healthz');
+    // Myrai 0.1.0 reads GROQ_API_KEY (internal/config loadStandardEnvVars) but calls every vendor OpenAI-style: no Gemini.
+    expect(by.myrai.llm_providers.groq).toEqual({ key_env: 'GROQ_API_KEY', base_url_env: 'GROQ_BASE_URL' });
+    expect(by.myrai.llm_providers.gemini).toBeUndefined();
+    // OpenClaw 2026.9.6 ships no Groq, Mistral or DeepSeek plugin.
+    expect(Object.keys(by.openclaw.llm_providers)).not.toEqual(expect.arrayContaining(['groq']));
+    for (const a of cat.agents.filter((x) => x.status === 'ready' && x.id !== 'custom')) expect(a.upstream?.facts.length).toBeGreaterThanOrEqual(5);
+    // ZeptoClaw 0.9.2 (src/providers/mod.rs RUNTIME_SUPPORTED_PROVIDERS): more than Anthropic and OpenAI; no Mistral.
+    expect(Object.keys(by.zeptoclaw.llm_providers).sort()).toEqual(['anthropic', 'custom', 'deepseek', 'gemini', 'groq', 'openai', 'openrouter']);
+    expect(by.zeptoclaw.health_endpoint).toBe('/readyz');
     expect(by.zeptoclaw.ports.find((p) => p.name === by.zeptoclaw.health_port_name)?.container_port).toBe(9090);
     expect(parseMemoryMiB(by.openclaw.min_memory)).toBeGreaterThan(512);
     for (const a of cat.agents.filter((x) => x.status === 'ready')) expect(a.base_image).not.toMatch(/:latest$/);
@@ -83,5 +89,55 @@ describe('loadCatalogue errors name the file', () => {
     expect(() => loadCatalogue(dir)).toThrow(/nanobot\/manifest\.json: not valid JSON/);
     edit('llm-providers.json', (j) => ((j.providers as Array<Record<string, unknown>>)[0].key_pattern = '(['));
     expect(() => loadCatalogue(dir)).toThrow(/llm-providers\.json: .*key_pattern is not a valid regex/);
+  });
+});
+
+describe('community agents: extra catalogue folders (BERTH_CATALOGUE_DIRS)', () => {
+  let extra: string;
+  beforeEach(() => {
+    extra = mkdtempSync(join(tmpdir(), 'berth-community-'));
+  });
+  afterEach(() => rmSync(extra, { recursive: true, force: true }));
+
+  /** A community agent folder: Myrai's files under another id. */
+  const addAgent = (id: string, change: (j: Record<string, unknown>) => void = () => undefined) => {
+    cpSync(join(defaultTemplatesDir(), 'agents', 'myrai'), join(extra, id), { recursive: true });
+    const file = join(extra, id, 'manifest.json');
+    const j = JSON.parse(readFileSync(file, 'utf8'));
+    j.id = id;
+    j.name = `Community ${id}`;
+    delete j.upstream;
+    change(j);
+    writeFileSync(file, JSON.stringify(j));
+  };
+
+  it('adds the folders beside the built-in agents, with their template files', () => {
+    addAgent('echo-agent');
+    const cat = loadCatalogue({ extraAgentDirs: [extra] });
+    expect(cat.agents.map((a) => a.id)).toEqual(expect.arrayContaining(['echo-agent', 'myrai', 'openclaw']));
+    expect(cat.agents.map((a) => a.id)).toEqual([...cat.agents.map((a) => a.id)].sort());
+    expect(cat.templates['echo-agent'].compose).toBe(readFileSync(join(defaultTemplatesDir(), 'agents', 'myrai', 'compose.yaml.hbs'), 'utf8'));
+    expect(cat.templates.openclaw.config_overlay).toContain('telegram');
+    expect(cat.templates.myrai.options).toBeUndefined();
+  });
+
+  it('refuses an id defined twice, naming both files', () => {
+    addAgent('myrai');
+    expect(() => loadCatalogue({ extraAgentDirs: [extra] })).toThrow(/community-.*myrai\/manifest\.json: .*agent id 'myrai' is already defined by .*templates\/agents\/myrai\/manifest\.json/);
+  });
+
+  it('validates a community manifest the same way, naming the field', () => {
+    addAgent('bad-agent', (j) => {
+      j.internal_port = 70000;
+      j.llm_providers = { nope: { key_env: 'X' } };
+    });
+    expect(() => loadCatalogue({ extraAgentDirs: [extra] })).toThrow(/bad-agent\/manifest\.json: \/internal_port must be <= 65535/);
+    expect(() => loadCatalogue({ extraAgentDirs: [join(extra, 'missing')] })).toThrow(/no such folder/);
+  });
+
+  it('needs a compose template beside the manifest', () => {
+    addAgent('no-compose');
+    rmSync(join(extra, 'no-compose', 'compose.yaml.hbs'));
+    expect(() => loadCatalogue({ extraAgentDirs: [extra] })).toThrow(/no-compose\/manifest\.json: compose\.yaml\.hbs is missing/);
   });
 });

@@ -101,6 +101,9 @@ describe('platform policy', () => {
     ['networks', (d) => (d.networks = { n: {} }), /networks are not allowed/],
     ['top-level configs', (d) => (d.configs = { c: { file: '/etc/passwd' } }), /configs are not allowed/],
     ['bad user', (_d, s) => (s.user = 'root; rm'), /user must be/],
+    ['root by uid', (_d, s) => (s.user = '0:0'), /must not be root/],
+    ['root by uid alone', (_d, s) => (s.user = '0'), /must not be root/],
+    ['root by name', (_d, s) => (s.user = 'root'), /must not be root/],
   ])('refuses %s', (_name, mutate, message) => {
     const v = refusal(mutate);
     expect(v.join('\n')).toMatch(message);

@@ -183,6 +183,9 @@ export function checkComposePolicy(doc: unknown, ctx: PolicyContext): { violatio
   // user, working_dir, read_only
   if (svc.user !== undefined && (typeof svc.user !== 'string' || !/^([0-9]{1,10}|[a-z_][a-z0-9_-]{0,31})(:([0-9]{1,10}|[a-z_][a-z0-9_-]{0,31}))?$/.test(svc.user))) {
     v.push(`user must be "uid:gid" or a user name, got ${JSON.stringify(svc.user)}`);
+  } else if (typeof svc.user === 'string' && /^(0|root)(:|$)/.test(svc.user)) {
+    // The node refuses it too (libs/domain deploy-spec.policy.ts); here it is refused before anything is stored or sent.
+    v.push(`user must not be root, got ${JSON.stringify(svc.user)}: agents run as a non-root user (e.g. "1000:1000")`);
   }
   if (svc.working_dir !== undefined && (typeof svc.working_dir !== 'string' || !svc.working_dir.startsWith('/'))) {
     v.push('working_dir must be an absolute path');

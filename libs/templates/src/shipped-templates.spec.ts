@@ -19,6 +19,7 @@ const sampleConfig: Record<string, Record<string, unknown>> = {
   custom: { image: 'registry.example.com/me/agent:2.0', port: 9999, health_endpoint: '/status' },
   openclaw: { model: 'anthropic/claude-sonnet-4-5', telegram_allow_from: ['12345'] },
   nanobot: { model: 'anthropic/claude-sonnet-4-5', telegram_allow_from: ['12345'] },
+  picoclaw: { model: 'openai/gpt-4o-mini', telegram_allow_from: ['12345'] },
 };
 
 function values(id: string, providerId: string, over: Partial<SlotValues> = {}): SlotValues {
@@ -110,21 +111,23 @@ describe('agent facts (AGENTS.md)', () => {
 
   it('Nanobot and ZeptoClaw run `gateway`', () => {
     expect(render('nanobot').spec.command).toEqual(['gateway']);
-    expect(render('zeptoclaw').spec.command).toEqual(['gateway']);
+    // ZeptoClaw's image runs its arguments as they are when not root (docker-entrypoint.sh): name the binary.
+    expect(render('zeptoclaw').spec.command).toEqual(['zeptoclaw', 'gateway']);
   });
 
   it('ZeptoClaw is probed on its private health port 9090', () => {
     const { spec } = render('zeptoclaw');
-    expect(spec.health).toMatchObject({ path: '/healthz', portName: 'health' });
+    expect(spec.health).toMatchObject({ path: '/readyz', portName: 'health' });
     expect(spec.ports).toContainEqual({ name: 'health', containerPort: 9090, publish: false });
   });
 
-  it('PicoClaw listens on 0.0.0.0 and takes its key from config.json', () => {
+  it('PicoClaw listens on 0.0.0.0 and takes its key from config.json (version 3: model_list[].api_keys)', () => {
     const { spec } = render('picoclaw', 'openai');
     expect(spec.env.PICOCLAW_GATEWAY_HOST).toBe('0.0.0.0');
     const cfg = JSON.parse(spec.files![0].content);
-    expect(cfg.model_list[0]).toEqual({ model_name: 'berth', model: 'some-model', api_key: 'sk-sample-0123456789abcdef' });
-    expect(cfg.agents.defaults.model).toBe('berth');
+    expect(cfg.version).toBe(3);
+    expect(cfg.model_list[0]).toMatchObject({ model_name: 'berth', model: 'openai/gpt-4o-mini', api_keys: ['sk-sample-0123456789abcdef'], enabled: true });
+    expect(cfg.agents.defaults.model_name).toBe('berth');
     const dflt = JSON.parse(render('picoclaw', 'anthropic', { config: {} }).spec.files![0].content);
     expect(dflt.model_list[0].model).toBe('anthropic/claude-sonnet-4-5');
   });

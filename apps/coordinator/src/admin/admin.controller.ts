@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Param, Patch, Req } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Patch, Post, Req } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
 import { z } from 'zod';
@@ -6,6 +6,7 @@ import { AuditRepository } from '../audit/audit.repository';
 import { Auth } from '../auth/auth.guard';
 import { ZodPipe } from '../common/validation';
 import { ImageDigestsService } from '../images/image-digests.service';
+import { agentTypeDefinitionSchema, type AgentTypeDefinition } from '../registry/agent-type-definition';
 import { RegistryService } from '../registry/registry.service';
 import type { AgentTypePatch, LlmProviderPatch } from '../registry/registry.types';
 import { agentTypePatchSchema, llmProviderPatchSchema } from './dto/admin.dto';
@@ -25,6 +26,16 @@ export class AdminController {
   @Get('agent-types')
   async agentTypes() {
     return { agent_types: await this.images.forAgentTypes(await this.registry.listAgentTypes()) };
+  }
+
+  /** A community agent type: a manifest and its template files, checked like a catalogue folder (docs/agents.md). */
+  @Post('agent-types')
+  @HttpCode(201)
+  @ApiBody({ schema: z.toJSONSchema(agentTypeDefinitionSchema, { io: 'input' }) as object })
+  async createAgentType(@Body(new ZodPipe(agentTypeDefinitionSchema)) def: AgentTypeDefinition, @Req() req: Request) {
+    const r = await this.registry.createAgentType(def);
+    await this.audit.record({ actor: 'admin', action: 'agent_type.create', target_type: 'agent_type', target_id: r.id, ip: req.ip, data: { version: r.version, base_image: r.base_image } });
+    return r;
   }
 
   @Patch('agent-types/:id')

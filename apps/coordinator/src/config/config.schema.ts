@@ -22,6 +22,11 @@ export const coordinatorConfigSchema = z.object({
   BERTH_ADMIN_TOKEN: z.string().min(24, 'must be at least 24 characters').optional(),
   LOG_LEVEL: z.enum(['error', 'warn', 'log', 'debug', 'verbose']).default('log'),
   BERTH_TEMPLATES_DIR: z.string().min(1).optional(),
+  /** Folders of community agents (`<id>/manifest.json` + templates), comma-separated; validated like templates/agents at start. */
+  BERTH_CATALOGUE_DIRS: z
+    .string()
+    .default('')
+    .transform((v) => v.split(',').map((d) => d.trim()).filter(Boolean)),
   BERTH_BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/i, 'must look like 64kb').default('64kb'),
   BERTH_TRUST_PROXY: bool.default(false),
   BERTH_TOKEN_TTL_DAYS: positiveInt.default(30),

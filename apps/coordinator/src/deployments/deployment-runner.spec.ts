@@ -79,7 +79,7 @@ describe(`deployment runner (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite
     const types = (await repo.events(d.id)).map((e) => e.type);
     expect(types).toEqual(['scheduled', 'image', 'creating', 'starting', 'healthy', 'succeeded']);
     // The key reached the spec; nothing else saw it.
-    expect(fake.nodes.get(n1)!.get(slotId)!.spec.env).toMatchObject({ MYRAI_LLM_PROVIDERS_ANTHROPIC_API_KEY: KEY });
+    expect(fake.nodes.get(n1)!.get(slotId)!.spec.env).toMatchObject({ ANTHROPIC_API_KEY: KEY });
   });
 
   it('following a deployment gives every event once, in order, and ends with it (live and afterwards)', async () => {
@@ -155,7 +155,7 @@ describe(`deployment runner (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite
     expect(rollback).toMatchObject({ kind: 'rollback', status: 'succeeded' });
     const slot = (await repo.getSlot(slotId))!;
     expect(slot).toMatchObject({ state: 'running', node_id: n1, current_agent_type_id: 'myrai', desired_llm_provider_id: 'anthropic' });
-    expect(fake.nodes.get(n1)!.get(slotId)!.spec.env).toMatchObject({ MYRAI_LLM_PROVIDERS_ANTHROPIC_API_KEY: KEY });
+    expect(fake.nodes.get(n1)!.get(slotId)!.spec.env).toMatchObject({ ANTHROPIC_API_KEY: KEY });
     const stored = await secretsRepo.findForSlot(customerId, slotId);
     const key = stored.find((s) => s.kind === 'llm_key')!;
     expect(secrets.open(key, secretAad(slotId, 'llm_key'))).toBe(KEY);
@@ -195,7 +195,7 @@ describe(`deployment runner (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite
     await runner.idle();
     const slot = (await repo.getSlot(slotId))!;
     expect(slot).toMatchObject({ state: 'running', current_agent_type_id: 'nanobot', node_id: before });
-    expect(fake.nodes.get(before)!.get(slotId)!.spec.env).toMatchObject({ NANOBOT_PROVIDERS__ANTHROPIC__API_KEY: KEY });
+    expect(fake.nodes.get(before)!.get(slotId)!.spec.env).toMatchObject({ ANTHROPIC_API_KEY: KEY });
     const total = (await node(n1)).allocated_memory_mb + (await t.db.prisma.node.aggregate({ _sum: { allocated_memory_mb: true } }))._sum.allocated_memory_mb! - (await node(n1)).allocated_memory_mb;
     expect(total).toBe(512);
   });
@@ -250,7 +250,7 @@ describe(`deployment runner (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite
     const { FleetReactions } = await import('./fleet-reactions');
     const reactions = new FleetReactions({ events: { subscribe: () => ({ unsubscribe() {} }) } } as never, repo, service, runner, fake, placement, {
       ...cfg,
-      BERTH_DRAIN_RETRY_MS: 300,
+      BERTH_DRAIN_RETRY_MS: 1500, // long enough that the first move is over well before, even on a busy machine
     });
     const heartbeat = () => reactions.handle({ type: 'heartbeat', nodeId: n1, capacity: {} as never, synced: true });
     const moves = async () => (await t.db.prisma.deployment.findMany({ where: { slot_id: slotId, kind: 'move' }, orderBy: { created_at: 'asc' } })).map((d) => d.status);
@@ -265,7 +265,7 @@ describe(`deployment runner (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite
     await runner.idle();
     expect(await moves()).toEqual(['failed']);
 
-    await new Promise((r) => setTimeout(r, 350));
+    await new Promise((r) => setTimeout(r, 1600));
     await heartbeat();
     await runner.idle();
     expect(await moves()).toEqual(['failed', 'succeeded']);
@@ -273,7 +273,7 @@ describe(`deployment runner (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite
     expect(fake.whereIs(slotId)).toEqual([n2]);
     expect(await node(n1)).toMatchObject({ allocated_memory_mb: 0, allocated_cpu_millis: 0 });
 
-    await new Promise((r) => setTimeout(r, 350));
+    await new Promise((r) => setTimeout(r, 3100)); // the wait doubled after a retry that moved something
     await heartbeat(); // nothing left on the node: nothing more is made
     await runner.idle();
     expect(await moves()).toEqual(['failed', 'succeeded']);

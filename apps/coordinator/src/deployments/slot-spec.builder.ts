@@ -1,8 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { join } from 'node:path';
 import { FailedPreconditionError, MiB, type SlotDeploySpec } from '@berth/domain';
-import { loadAgentTemplate, renderSlot, type AgentTemplate, type RenderedSlot } from '@berth/templates';
+import { loadAgentTemplate, parseAgentTemplate, renderSlot, type AgentTemplate, type RenderedSlot } from '@berth/templates';
 import { RegistryService } from '../registry/registry.service';
+import type { AgentTypeRecord } from '../registry/registry.types';
 import { SecretsRepository } from '../secrets/secrets.repository';
 import { SecretsService, secretAad, type SecretKind } from '../secrets/secrets.service';
 import { defaultTemplatesDir } from '@berth/catalog';
@@ -31,11 +32,20 @@ export class SlotSpecBuilder {
     @Inject(CONFIG) private readonly config: CoordinatorConfig,
   ) {}
 
-  private template(agentTypeId: string): AgentTemplate {
-    let t = this.templates.get(agentTypeId);
+  /**
+   * The agent type's compiled template: from the files its row carries (every catalogue agent
+   * after a sync, and community agents added through the admin API), compiled once per content;
+   * from the templates folder only for a row written before rows carried them.
+   */
+  private template(agent: AgentTypeRecord): AgentTemplate {
+    const files = agent.template_files;
+    const key = files ? `${agent.id}\0${files.compose}\0${files.config_overlay ?? ''}\0${files.options ?? ''}` : agent.id;
+    let t = this.templates.get(key);
     if (!t) {
-      t = loadAgentTemplate(join(this.config.BERTH_TEMPLATES_DIR ?? defaultTemplatesDir(), 'agents'), agentTypeId);
-      this.templates.set(agentTypeId, t);
+      t = files
+        ? parseAgentTemplate(agent.id, { compose: files.compose, configOverlay: files.config_overlay, options: files.options })
+        : loadAgentTemplate(join(this.config.BERTH_TEMPLATES_DIR ?? defaultTemplatesDir(), 'agents'), agent.id);
+      this.templates.set(key, t);
     }
     return t;
   }
@@ -64,7 +74,7 @@ export class SlotSpecBuilder {
 
     return renderSlot({
       manifest: agent.manifest,
-      template: this.template(agent.id),
+      template: this.template(agent),
       values: {
         provider: { id: provider.id, apiKey, baseUrl: desired.llm_base_url ?? provider.base_url },
         gatewayToken,

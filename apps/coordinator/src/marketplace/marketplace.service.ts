@@ -10,7 +10,7 @@ export const CURATED_STACKS: { agent_type_id: string; llm_provider_id: string }[
   { agent_type_id: 'myrai', llm_provider_id: 'openai' },
   { agent_type_id: 'openclaw', llm_provider_id: 'openrouter' },
   { agent_type_id: 'myrai', llm_provider_id: 'anthropic' },
-  { agent_type_id: 'openclaw', llm_provider_id: 'groq' },
+  { agent_type_id: 'picoclaw', llm_provider_id: 'groq' },
 ];
 
 export function agentView(a: AgentTypeRecord, activeProviders: Set<string>) {

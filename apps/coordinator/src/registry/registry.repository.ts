@@ -1,12 +1,22 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { AgentManifest } from '@berth/catalog';
+import type { AgentManifest, AgentTemplateFiles } from '@berth/catalog';
 import type { Prisma } from '../../../../prisma/generated/client/client';
 import type { Database } from '../database/database';
 import { DATABASE } from '../database/database.module';
 import type { AgentTypePatch, AgentTypeRecord, LlmProviderPatch, LlmProviderRecord } from './registry.types';
 
 type AgentRow = Prisma.AgentTypeGetPayload<object>;
-const toAgent = (r: AgentRow): AgentTypeRecord => ({ ...r, manifest: r.manifest as unknown as AgentManifest, operator_overrides: r.operator_overrides ?? [] });
+const toAgent = (r: AgentRow): AgentTypeRecord => ({
+  ...r,
+  manifest: r.manifest as unknown as AgentManifest,
+  template_files: (r.template_files as unknown as AgentTemplateFiles | null) ?? null,
+  operator_overrides: r.operator_overrides ?? [],
+});
+/** The JSON columns as Prisma takes them. */
+const json = (data: Partial<AgentTypeWrite>) => ({
+  ...(data.manifest ? { manifest: data.manifest as unknown as Prisma.InputJsonValue } : {}),
+  ...(data.template_files ? { template_files: data.template_files as unknown as Prisma.InputJsonValue } : {}),
+});
 const toProvider = (r: Prisma.LlmProviderGetPayload<object>): LlmProviderRecord => ({ ...r, operator_overrides: r.operator_overrides ?? [] });
 
 export type AgentTypeWrite = Omit<AgentTypeRecord, 'created_at' | 'updated_at' | 'operator_overrides'>;
@@ -35,13 +45,14 @@ export class RegistryRepository {
   }
 
   async createAgentType(data: AgentTypeWrite): Promise<void> {
-    await this.db.prisma.agentType.create({ data: { ...data, manifest: data.manifest as unknown as Prisma.InputJsonValue } });
+    const { manifest: _m, template_files: _t, ...rest } = data;
+    await this.db.prisma.agentType.create({ data: { ...rest, manifest: data.manifest as unknown as Prisma.InputJsonValue, ...json(data) } });
   }
 
   /** Updates catalogue-owned fields only; `fields` lists which keys of data to write. */
   async updateAgentTypeFromCatalogue(id: string, data: Partial<AgentTypeWrite>): Promise<void> {
-    const { manifest, ...rest } = data;
-    await this.db.prisma.agentType.update({ where: { id }, data: { ...rest, ...(manifest ? { manifest: manifest as unknown as Prisma.InputJsonValue } : {}) } });
+    const { manifest: _m, template_files: _t, ...rest } = data;
+    await this.db.prisma.agentType.update({ where: { id }, data: { ...rest, ...json(data) } });
   }
 
   async createProvider(data: LlmProviderWrite): Promise<void> {

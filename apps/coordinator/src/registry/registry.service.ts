@@ -1,8 +1,9 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { isDeepStrictEqual } from 'node:util';
 import { Subject, type Observable } from 'rxjs';
-import { loadCatalogue, type AgentManifest, type Catalogue, type LlmProviderManifest } from '@berth/catalog';
-import { NotFoundError } from '@berth/domain';
+import { loadCatalogue, type AgentManifest, type AgentTemplateFiles, type Catalogue, type LlmProviderManifest } from '@berth/catalog';
+import { ConflictError, NotFoundError } from '@berth/domain';
+import { checkAgentTypeDefinition, type AgentTypeDefinition } from './agent-type-definition';
 import { RegistryRepository, type AgentTypeWrite, type LlmProviderWrite } from './registry.repository';
 import type { AgentTypePatch, AgentTypeRecord, LlmProviderPatch, LlmProviderRecord } from './registry.types';
 
@@ -20,7 +21,7 @@ export interface SyncReport {
   unchanged: string[];
 }
 
-function agentRow(m: AgentManifest): AgentTypeWrite {
+function agentRow(m: AgentManifest, files: AgentTemplateFiles | undefined, source = 'catalogue'): AgentTypeWrite {
   return {
     id: m.id,
     name: m.name,
@@ -37,6 +38,9 @@ function agentRow(m: AgentManifest): AgentTypeWrite {
     version: m.version,
     status: m.status,
     manifest: m,
+    // JSON keeps no undefined: the row compares equal to what a sync would write again.
+    template_files: files ? (JSON.parse(JSON.stringify(files)) as AgentTemplateFiles) : null,
+    source,
   };
 }
 
@@ -109,7 +113,7 @@ export class RegistryService {
     }
     const agents: SyncReport = { created: [], updated: [], unchanged: [] };
     for (const m of cat.agents) {
-      const want = agentRow(m);
+      const want = agentRow(m, cat.templates[m.id]);
       const row = await this.repo.findAgentType(m.id);
       if (!row) {
         await this.repo.createAgentType(want);
@@ -177,6 +181,24 @@ export class RegistryService {
     return r;
   }
 
+  /**
+   * A community agent type from the admin API (source 'api'): checked like a catalogue folder
+   * (agent-type-definition.ts), refused when the id exists, active when its status is ready.
+   * Kept across restarts and syncs (a sync only writes the catalogue's own ids).
+   */
+  async createAgentType(def: AgentTypeDefinition): Promise<AgentTypeRecord> {
+    const providerIds = new Set((await this.repo.listProviders()).map((p) => p.id));
+    const { manifest, files } = checkAgentTypeDefinition(def, providerIds);
+    this.invalidate();
+    if (await this.repo.findAgentType(manifest.id)) {
+      throw new ConflictError(`agent type '${manifest.id}' exists already`, { 'manifest.id': [`'${manifest.id}' is taken`] });
+    }
+    await this.repo.createAgentType(agentRow(manifest, files, 'api'));
+    await this.announce(null, manifest.id);
+    this.invalidate();
+    return (await this.repo.findAgentType(manifest.id))!;
+  }
+
   /** Tells the subscribers about a row sync() wrote. */
   private async announce(before: AgentTypeRecord | null, id: string): Promise<void> {
     if (!this.changes.observed) return;
@@ -202,6 +224,6 @@ export class RegistryService {
   }
 }
 
-export function catalogueFactory(templatesDir?: string): () => Catalogue {
-  return () => loadCatalogue(templatesDir);
+export function catalogueFactory(templatesDir?: string, extraAgentDirs: string[] = []): () => Catalogue {
+  return () => loadCatalogue({ templatesDir, extraAgentDirs });
 }

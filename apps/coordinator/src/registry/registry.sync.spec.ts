@@ -33,7 +33,8 @@ describe(`catalogue sync (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite'})
     expect(first.providers.created).toHaveLength(8);
     const myrai = await svc.findAgentType('myrai');
     expect(myrai).toMatchObject({ is_active: true, status: 'ready', internal_port: 8080, health_endpoint: '/api/health', min_memory: '512M' });
-    expect((await svc.findAgentType('zeptoclaw'))!.is_active).toBe(false);
+    expect((await svc.findAgentType('zeptoclaw'))!).toMatchObject({ is_active: true, status: 'ready' });
+    expect((await svc.findAgentType('custom'))!.is_active).toBe(false); // still planned
     const second = await svc.sync();
     expect(second.agents.updated).toEqual([]);
     expect(second.providers.updated).toEqual([]);
@@ -57,11 +58,12 @@ describe(`catalogue sync (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite'})
   });
 
   it('a planned agent that becomes ready is activated, unless the operator decided', async () => {
-    const file = join(dir, 'agents/nanobot/manifest.json');
+    const file = join(dir, 'agents/custom/manifest.json');
     const j = JSON.parse(readFileSync(file, 'utf8'));
-    writeFileSync(file, JSON.stringify({ ...j, status: 'ready', version: '0.2.0' }));
+    expect((await svc.findAgentType('custom'))!.is_active).toBe(false);
+    writeFileSync(file, JSON.stringify({ ...j, status: 'ready', version: '9.9.9' }));
     await svc.sync();
-    expect((await svc.findAgentType('nanobot'))!.is_active).toBe(true);
+    expect((await svc.findAgentType('custom'))!.is_active).toBe(true);
     await svc.patchProvider('groq', { is_active: false });
     await svc.sync();
     expect((await svc.findProvider('groq'))!.is_active).toBe(false);

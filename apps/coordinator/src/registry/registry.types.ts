@@ -1,4 +1,4 @@
-import type { AgentManifest } from '@berth/catalog';
+import type { AgentManifest, AgentTemplateFiles } from '@berth/catalog';
 
 /** Our own shapes of the registry rows (no Prisma type leaves the repository). */
 export interface AgentTypeRecord {
@@ -17,6 +17,10 @@ export interface AgentTypeRecord {
   version: string;
   status: string;
   manifest: AgentManifest;
+  /** The files the slot is rendered from (null on a row written before they were kept). */
+  template_files: AgentTemplateFiles | null;
+  /** 'catalogue' (synced from files) or 'api' (added through POST /api/admin/agent-types). */
+  source: string;
   operator_overrides: string[];
   created_at: Date | null;
   updated_at: Date;
