@@ -1,16 +1,10 @@
-import { coreTestModule } from '../testing/core-test.module';
+import { adminApiTestApp } from '../testing/core-test.module';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type INestApplication } from '@nestjs/common';
-import { APP_FILTER } from '@nestjs/core';
-import { Test } from '@nestjs/testing';
 import request from 'supertest';
 import { defaultTemplatesDir } from '@berth/catalog';
-import { AuditModule } from '../audit/audit.repository';
-import { AuthModule } from '../auth/auth.module';
-import { DomainErrorFilter } from '../common/domain-error.filter';
-import { DatabaseModule } from '../database/database.module';
 import { createTestDatabase, type TestDatabase } from '../database/test-database';
 import { ImagesModule } from '../images/images.module';
 import { MarketplaceModule } from '../marketplace/marketplace.module';
@@ -50,14 +44,7 @@ describe(`admin: community agent types (${process.env.DATABASE_URL ? 'PostgreSQL
 
   beforeAll(async () => {
     tdb = await createTestDatabase();
-    const Core = coreTestModule({ adminToken: ADMIN, catalogue: true });
-    const moduleRef = await Test.createTestingModule({
-      imports: [Core, DatabaseModule.forDatabase(tdb.db), AuditModule, AuthModule, ImagesModule, AdminModule, MarketplaceModule],
-      providers: [{ provide: APP_FILTER, useClass: DomainErrorFilter }],
-    }).compile();
-    app = moduleRef.createNestApplication({ logger: false });
-    await app.init();
-    await app.get(RegistryService).sync();
+    app = await adminApiTestApp(ADMIN, tdb.db, [ImagesModule, AdminModule, MarketplaceModule]);
     http = request(app.getHttpServer());
   });
 

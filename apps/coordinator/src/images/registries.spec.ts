@@ -1,14 +1,8 @@
-import { coreTestModule } from '../testing/core-test.module';
+import { adminApiTestApp } from '../testing/core-test.module';
 import { randomBytes } from 'node:crypto';
 import { type INestApplication } from '@nestjs/common';
-import { APP_FILTER } from '@nestjs/core';
-import { Test } from '@nestjs/testing';
 import request from 'supertest';
 import { AdminModule } from '../admin/admin.module';
-import { AuditModule } from '../audit/audit.repository';
-import { AuthModule } from '../auth/auth.module';
-import { DomainErrorFilter } from '../common/domain-error.filter';
-import { DatabaseModule } from '../database/database.module';
 import { createTestDatabase, type TestDatabase } from '../database/test-database';
 import { RegistryService } from '../registry/registry.service';
 import { ImageDigestsService } from './image-digests.service';
@@ -30,14 +24,7 @@ describe(`admin registries API (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGl
 
   beforeAll(async () => {
     tdb = await createTestDatabase();
-    const Core = coreTestModule({ adminToken: ADMIN, catalogue: true });
-    const moduleRef = await Test.createTestingModule({
-      imports: [Core, DatabaseModule.forDatabase(tdb.db), AuditModule, AuthModule, ImagesModule, AdminModule],
-      providers: [{ provide: APP_FILTER, useClass: DomainErrorFilter }],
-    }).compile();
-    app = moduleRef.createNestApplication({ logger: false });
-    await app.init();
-    await app.get(RegistryService).sync();
+    app = await adminApiTestApp(ADMIN, tdb.db, [ImagesModule, AdminModule]);
     http = request(app.getHttpServer());
   });
 

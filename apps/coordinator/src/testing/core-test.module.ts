@@ -1,7 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import { Global, Module, type Provider, type Type } from '@nestjs/common';
+import { Global, Module, type DynamicModule, type INestApplication, type Provider, type Type } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
+import { Test } from '@nestjs/testing';
+import { AuditModule } from '../audit/audit.repository';
+import { AuthModule } from '../auth/auth.module';
+import { DomainErrorFilter } from '../common/domain-error.filter';
 import { CONFIG, loadCoordinatorConfig } from '../config/config.schema';
-import { CATALOGUE, catalogueFactory } from '../registry/registry.service';
+import type { Database } from '../database/database';
+import { DatabaseModule } from '../database/database.module';
+import { CATALOGUE, RegistryService, catalogueFactory } from '../registry/registry.service';
 import { SecretsService } from '../secrets/secrets.service';
 
 /**
@@ -20,3 +27,19 @@ export function coreTestModule(opts: { adminToken: string; catalogue?: boolean }
   class CoreTestModule {}
   return CoreTestModule;
 }
+
+/**
+ * An HTTP slice of the coordinator for admin API specs: the core globals (shipped catalogue,
+ * synced), a database, audit and auth, the real error filter, and `imports`.
+ */
+export async function adminApiTestApp(adminToken: string, db: Database, imports: ModuleImport[]): Promise<INestApplication> {
+  const moduleRef = await Test.createTestingModule({
+    imports: [coreTestModule({ adminToken, catalogue: true }), DatabaseModule.forDatabase(db), AuditModule, AuthModule, ...imports],
+    providers: [{ provide: APP_FILTER, useClass: DomainErrorFilter }],
+  }).compile();
+  const app = moduleRef.createNestApplication({ logger: false });
+  await app.init();
+  await app.get(RegistryService).sync();
+  return app;
+}
+type ModuleImport = Type<unknown> | DynamicModule;
