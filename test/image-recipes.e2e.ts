@@ -88,7 +88,7 @@ describeWithDocker(
       const r = await images(['list']);
       expect(r.code).toBe(0);
       expect(r.stdout).toMatch(
-        /^nanobot +0\.1\.4 +berth\/nanobot:0\.1\.4 +FROM python:3\.12\.\d+-slim-bookworm$/m,
+        /^nanobot +0\.3\.0 +berth\/nanobot:0\.3\.0 +FROM python:3\.12\.\d+-slim-bookworm$/m,
       );
       expect(r.stdout).not.toMatch(/^(myrai|openclaw|zeptoclaw|picoclaw|custom) /m);
     });

@@ -168,7 +168,7 @@ describeWithDocker(`deploy pipeline e2e, one node (${pass})`, () => {
     expect(envOf(info).ANTHROPIC_API_KEY).toBe(ANTHROPIC_KEY);
     expect(info.Config.Image).toBe(images.myrai);
     // The template's command reaches the container; the stand-in ignores it and still serves.
-    expect(info.Config.Cmd).toEqual(['myrai', 'server', '--port', '8080']);
+    expect(info.Config.Cmd).toEqual(['--data', '/app/data']);
     expect(info.HostConfig).toMatchObject({
       Memory: 512 * MiB,
       MemorySwap: 512 * MiB,
