@@ -30,6 +30,8 @@ env -u DATABASE_URL npx jest --runInBand
 
 echo "=== test pass 2/2: PostgreSQL ==="
 # The libraries' suites (the node daemon's among them), the layer rules and the image recipes do not touch a
-# database; they ran in pass 1.
+# database; they ran in pass 1. Nor do the agents' own tests (their contracts on real Docker, the real
+# OpenClaw): the database they pass through is the pipeline's, which pass 2 runs on PostgreSQL anyway.
 DATABASE_URL="${BERTH_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}" \
-  npx jest --runInBand --testPathIgnorePatterns '/libs/' '/test/layers.spec.ts' '/test/image-recipes.e2e.ts'
+  npx jest --runInBand --testPathIgnorePatterns '/libs/' '/test/layers.spec.ts' '/test/image-recipes.e2e.ts' \
+  '/test/agent-contracts.spec.ts' '/test/agents.e2e.ts' '/test/openclaw-real.e2e.ts'
