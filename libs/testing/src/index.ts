@@ -4,3 +4,4 @@ export * from './docker-proxy';
 export * from './wait';
 export * from './registry';
 export * from './agent-contract';
+export * from './real-openclaw';
