@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { describeWithDocker, testDocker } from '@berth/testing';
-import { buildRealOpenClawImage, openClawCatalogueVersion } from '@berth/testing';
+import { buildRealOpenClawImage, describeWithDocker, openClawCatalogueVersion, testDocker } from '@berth/testing';
 import { expectStatus, type ApiClient, type Json } from './helpers/http-client';
 import { readSse, type SseEvent } from './helpers/sse';
 import {
