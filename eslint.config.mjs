@@ -12,7 +12,7 @@ const COORDINATOR_LAYERS = [
   ['deployments', ['deployments']],
   ['nodes', ['nodes']],
   ['scheduler', ['scheduler']],
-  ['services', ['registry', 'images', 'secrets', 'audit', 'auth']],
+  ['services', ['registry', 'images', 'custom-images', 'secrets', 'audit', 'auth']],
   ['base', ['slot-model', 'database', 'config', 'common']],
 ];
 const LIB_LAYERS = [

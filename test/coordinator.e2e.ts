@@ -116,7 +116,7 @@ describe(`coordinator e2e (${pass})`, () => {
     expect(r2.body.fields.config[0]).toMatch(/additional properties 'nope'/);
     const r3 = await http.post('/api/signup').send(signupBody({ llm_api_key: 'sk-wrong-format-for-anthropic-xxxxxxxx', agent_type_id: 'custom' })).expect(400);
     expect(r3.body.fields.llm_api_key[0]).toMatch(/does not look like a Anthropic key/);
-    expect(r3.body.fields.agent_type_id[0]).toMatch(/not available/);
+    expect(r3.body.fields.custom_image[0]).toMatch(/is required for Custom image/);
     expect(await t.db.prisma.customer.count()).toBe(0);
   });
 

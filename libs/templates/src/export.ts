@@ -74,6 +74,8 @@ export function exportCompose(input: ExportInput): string {
     },
   };
   svc.volumes = [{ type: 'volume', source: 'data', target: input.dataDir }];
+  // A read-only root filesystem gets the writable /tmp the node daemon gives it.
+  if (svc.read_only === true) svc.tmpfs = ['/tmp:rw,nosuid,nodev,size=64m'];
   doc.volumes = { data: {} };
   if (input.files.length > 0) {
     const configs: Record<string, unknown> = {};

@@ -16,7 +16,7 @@ const manifest = (id: string) => JSON.parse(readFileSync(join(agentsDir, id, 'ma
 const plan: SlotResources = { memoryBytes: 1 * GiB, nanoCpus: 0.25 * NANO_CPUS, pidsLimit: 512 };
 
 const sampleConfig: Record<string, Record<string, unknown>> = {
-  custom: { image: 'registry.example.com/me/agent:2.0', port: 9999, health_endpoint: '/status' },
+  custom: { image: 'registry.example.com/me/agent:2.0', internal_port: 9999, health_path: '/status', env: { GREETING: 'hi: {{x}}\n', MODE: 'fast' } },
   openclaw: { model: 'anthropic/claude-sonnet-4-5', telegram_allow_from: ['12345'] },
   nanobot: { model: 'anthropic/claude-sonnet-4-5', telegram_allow_from: ['12345'] },
   picoclaw: { model: 'openai/gpt-4o-mini', telegram_allow_from: ['12345'] },
@@ -142,6 +142,15 @@ describe('agent facts (AGENTS.md)', () => {
     expect(spec.ports).toEqual([{ name: 'http', containerPort: 9999, publish: true }]);
     expect(spec.env.PORT).toBe('9999');
     expect(spec.capAdd).toEqual([]);
+    // Never root, whatever the image says; a read-only root filesystem (the node adds a tmpfs /tmp).
+    expect(spec.user).toBe('1000:1000');
+    expect(spec.readOnlyRootfs).toBe(true);
+    // The customer's plain env, as data.
+    expect(spec.env).toMatchObject({ GREETING: 'hi: {{x}}\n', MODE: 'fast' });
+  });
+
+  it("a custom image's env cannot set what the platform sets (the rendered file would repeat the key)", () => {
+    expect(() => render('custom', undefined, { config: { ...sampleConfig.custom, env: { PORT: '1' } } })).toThrow(/Map keys must be unique/);
   });
 
   it('a custom image reference that tries to smuggle options is refused', () => {

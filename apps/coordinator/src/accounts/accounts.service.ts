@@ -7,7 +7,8 @@ import { RateLimiter } from '../auth/rate-limiter';
 import { newToken } from '../auth/tokens';
 import { CONFIG, type CoordinatorConfig } from '../config/config.schema';
 import { DeploymentsService, deploymentView } from '../deployments/deployments.service';
-import { maskHint, SecretsService, secretAad, type SecretKind } from '../secrets/secrets.service';
+import { registryAuthPlaintext } from '../custom-images/custom-images.service';
+import { SecretsService, secretAad, secretHint, type SecretKind } from '../secrets/secrets.service';
 import { slotResources } from '../slot-model';
 import { SelectionValidator } from '../slots/selection';
 import { SlotsService } from '../slots/slots.service';
@@ -60,6 +61,10 @@ export class AccountsService {
     const secrets: { kind: SecretKind; plaintext: string }[] = [{ kind: 'llm_key', plaintext: dto.llm_api_key }];
     if (dto.telegram_bot_token) secrets.push({ kind: 'telegram_token', plaintext: dto.telegram_bot_token });
     if (agent.manifest.env_vars?.some((v) => v.endsWith('GATEWAY_TOKEN'))) secrets.push({ kind: 'gateway_token', plaintext: SecretsService.newGatewayToken() });
+    // A custom image's registry credentials: sealed with the slot's other secrets, never shown again.
+    const registryAuth = checked.customImage?.registryAuth;
+    if (registryAuth) secrets.push({ kind: 'registry_auth', plaintext: registryAuthPlaintext(registryAuth) });
+    const sealed = secrets.map((s) => ({ kind: s.kind, sealed: this.secrets.seal(s.plaintext, secretAad(slotId, s.kind), secretHint(s.kind, s.plaintext)) }));
     const token = newToken();
     const res = slotResources(dto.addons);
     const { customer, slot } = await this.accounts.createAccount({
@@ -70,11 +75,11 @@ export class AccountsService {
       agentTypeId: agent.id,
       llmProviderId: provider.id,
       llmBaseUrl: dto.llm_base_url ?? null,
-      config: dto.config,
+      config: checked.config,
       addons: dto.addons,
       memoryMb: res.memory_mb,
       cpuMillis: res.cpu_millis,
-      secrets: secrets.map((s) => ({ kind: s.kind, sealed: this.secrets.seal(s.plaintext, secretAad(slotId, s.kind)) })),
+      secrets: sealed,
       tokenHash: token.hash,
       tokenExpiresAt: this.tokenExpiry(),
     });
@@ -82,7 +87,7 @@ export class AccountsService {
     // The slot is written; its first deployment runs in the background and is followed at
     // GET /api/deployments/:id/events.
     const deployment = await this.deployments.deployNew(slotId);
-    const hints = Object.fromEntries(secrets.map((s) => [s.kind, maskHint(s.plaintext)]));
+    const hints = Object.fromEntries(sealed.map((s) => [s.kind, s.sealed.key_hint]));
     return { customer: customerView(customer), slot: slotView(slot, hints), deployment: deploymentView(deployment), token: token.token };
   }
 

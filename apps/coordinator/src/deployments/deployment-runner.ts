@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { UnavailableError } from '@berth/domain';
+import { CustomImagesService } from '../custom-images/custom-images.service';
 import { ImageDigestsService } from '../images/image-digests.service';
 import { RegistryCredentialsService } from '../images/registry-credentials.service';
 import { NodesRepository } from '../nodes/nodes.repository';
@@ -13,7 +14,7 @@ import { SlotSpecBuilder } from './slot-spec.builder';
 import { SlotKeys } from './slot-keys';
 import { DEPLOY_KINDS, errorMessage, type RunnerContext } from './runner/context';
 import { deploySucceeded, finish, requireLiveSlot } from './runner/finish';
-import { recordImage } from './runner/images';
+import { checkCustomerImage, recordImage } from './runner/images';
 import { beginDeploy, deployOnNode } from './runner/node-call';
 import { runPower } from './runner/power';
 import { runResize } from './runner/resize';
@@ -30,7 +31,8 @@ export { eventType } from './runner/progress';
  * deployments again (resume()) and a retried call never makes a second container.
  *
  *   deploy/switch/rollback/move/reschedule: render -> place+reserve -> node Deploy (stream; the node pulls
- *     the image with the registry's stored credentials) -> digest recorded -> healthy | failed
+ *     the image with the registry's stored credentials, or a customer's image with the slot's own,
+ *     size-limited) -> digest recorded -> healthy | failed
  *   a failed switch -> a rollback deployment to the previous agent
  *   resize: reserve the delta on the node -> UpdateResources, or a move when the node has no room
  *   stop/start/restart/terminate: one node call
@@ -62,8 +64,9 @@ export class DeploymentRunner implements OnApplicationShutdown {
     @Inject(DEPLOYMENTS_CONFIG) private readonly config: DeploymentsConfig,
     credentials: RegistryCredentialsService,
     digests: ImageDigestsService,
+    customImages: CustomImagesService,
   ) {
-    this.ctx = { repo, nodeRoom, builder, keys, nodes, placement, bus, config, credentials, digests, stopping: () => this.stopping, submit: (d) => this.submit(d) };
+    this.ctx = { repo, nodeRoom, builder, keys, nodes, placement, bus, config, credentials, digests, customImages, stopping: () => this.stopping, submit: (d) => this.submit(d) };
   }
 
   /** Runs every unfinished deployment again (after a restart) and starts the retry timer for waiting ones. */
@@ -126,8 +129,10 @@ export class DeploymentRunner implements OnApplicationShutdown {
   private async runDeploy(d: DeploymentRecord): Promise<void> {
     const slot = await requireLiveSlot(this.ctx, d);
     if (!slot) return;
-    // Render first: a template or policy problem must not take room on a node.
+    // Render first: a template or policy problem (or a customer's image from a registry no longer
+    // allowed) must not take room on a node.
     const spec = await this.builder.spec(slot, d.desired, d.id);
+    await checkCustomerImage(this.ctx, d, spec);
 
     const nodeId = await schedule(this.ctx, d, slot, spec);
     if (!nodeId) return; // waiting for room
@@ -135,7 +140,7 @@ export class DeploymentRunner implements OnApplicationShutdown {
     await beginDeploy(this.ctx, d, slot, spec);
     let result: NodeSlot;
     try {
-      result = await deployOnNode(this.ctx, d, nodeId, spec);
+      result = await deployOnNode(this.ctx, d, slot, nodeId, spec);
     } catch (e) {
       const movable = d.kind !== 'switch' && d.kind !== 'rollback'; // those run in place, on the slot's data
       if (e instanceof UnavailableError && movable) return this.runDeploy(await placeElsewhere(this.ctx, d, slot, nodeId, errorMessage(e)));

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { ENV } from '../config/config.schema';
+import { CustomImagesModule } from '../custom-images/custom-images.module';
 import { ImagesModule } from '../images/images.module';
 import { NodesModule } from '../nodes/nodes.module';
 import { FleetService } from '../nodes/fleet.service';
@@ -21,7 +22,7 @@ import { SlotSecretsRepository } from './slot-secrets.repository';
 import { SlotSpecBuilder } from './slot-spec.builder';
 
 @Module({
-  imports: [ImagesModule, NodesModule, RegistryModule, SchedulerModule, SecretsModule],
+  imports: [CustomImagesModule, ImagesModule, NodesModule, RegistryModule, SchedulerModule, SecretsModule],
   controllers: [DeploymentsController],
   providers: [
     { provide: DEPLOYMENTS_CONFIG, inject: [ENV], useFactory: (env: NodeJS.ProcessEnv) => loadDeploymentsConfig(env) },

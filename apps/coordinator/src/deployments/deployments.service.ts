@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { Observable } from 'rxjs';
 import { ConflictError, FailedPreconditionError, NotFoundError } from '@berth/domain';
+import { registryAuthPlaintext } from '../custom-images/custom-images.service';
+import type { RegistryAuthInput } from '../custom-images/dto/custom-image.dto';
 import { slotResources, type Addons } from '../slot-model';
 import { DeploymentBus, type BusMessage } from './deployment-bus';
 import { DeploymentRunner } from './deployment-runner';
@@ -16,6 +18,8 @@ export interface SwitchInput {
   llm_api_key?: string | null;
   telegram_bot_token?: string | null;
   config: Record<string, unknown>;
+  /** The custom agent's registry credentials; null or omitted: none (a public image, or another agent). */
+  registry_auth?: RegistryAuthInput | null;
 }
 
 export function deploymentView(d: DeploymentRecord): DeploymentView {
@@ -85,7 +89,7 @@ export class DeploymentsService {
     const active = await this.repo.activeForSlot(slot.id);
     if (active) throw new ConflictError(`deployment ${active.id} (${active.kind}) is still in progress for this slot`);
     const running = slot.current_agent_type_id !== null && (slot.state === 'running' || slot.state === 'unhealthy' || slot.state === 'stopped');
-    await this.keys.beginSwitch(slot, input.llm_api_key ?? null, input.telegram_bot_token ?? null);
+    await this.keys.beginSwitch(slot, input.llm_api_key ?? null, input.telegram_bot_token ?? null, input.registry_auth ? registryAuthPlaintext(input.registry_auth) : null);
     const desired: DesiredState = {
       agent_type_id: input.agent_type_id,
       llm_provider_id: input.llm_provider_id,

@@ -1,7 +1,7 @@
 import { NotFoundError, UnavailableError, parseImageRef, type SlotDeploySpec, type SlotResources } from '@berth/domain';
 import type { RegistryAuth } from '../images/registry-credentials.service';
 import type { ImagePullOutcome, NodeImageCalls } from '../nodes/node-image-calls';
-import type { ImageFailureReason, ImagePull, NodeDeployProgress, NodeGateway, NodeSlot } from './node-gateway';
+import type { ImageFailureReason, ImagePull, ImagePullPolicy, NodeDeployProgress, NodeGateway, NodeSlot } from './node-gateway';
 
 /** What a fake node's pull of a deploy's image does: progress, then the digest or a failure. */
 export type FakePull = { progress: ImagePull[]; digest: string } | { progress: ImagePull[]; failure: { reason: ImageFailureReason; message: string } };
@@ -21,7 +21,7 @@ interface FakeSlot extends NodeSlot {
 export class FakeNodeGateway implements NodeGateway, NodeImageCalls {
   readonly nodes = new Map<string, Map<string, FakeSlot>>();
   readonly down = new Set<string>();
-  readonly deployCalls: { nodeId: string; deploymentId: string; registryAuth?: RegistryAuth }[] = [];
+  readonly deployCalls: { nodeId: string; deploymentId: string; image: string; registryAuth?: RegistryAuth; pull?: ImagePullPolicy }[] = [];
   /** Deploys whose spec matches never become healthy. */
   failWhen: (spec: SlotDeploySpec) => boolean = () => false;
   /** The image pull a deploy makes (none by default: the image is on the node). */
@@ -77,9 +77,16 @@ export class FakeNodeGateway implements NodeGateway, NodeImageCalls {
     return m;
   }
 
-  async deploy(nodeId: string, spec: SlotDeploySpec, replace: boolean, onProgress: (p: NodeDeployProgress) => Promise<void>, registryAuth?: RegistryAuth): Promise<NodeSlot> {
+  async deploy(
+    nodeId: string,
+    spec: SlotDeploySpec,
+    replace: boolean,
+    onProgress: (p: NodeDeployProgress) => Promise<void>,
+    registryAuth?: RegistryAuth,
+    policy?: ImagePullPolicy,
+  ): Promise<NodeSlot> {
     const slots = this.node(nodeId);
-    this.deployCalls.push({ nodeId, deploymentId: spec.deploymentId, ...(registryAuth ? { registryAuth } : {}) });
+    this.deployCalls.push({ nodeId, deploymentId: spec.deploymentId, image: spec.image, ...(registryAuth ? { registryAuth } : {}), ...(policy && Object.keys(policy).length ? { pull: policy } : {}) });
     const existing = slots.get(spec.slotId);
     if (existing && existing.deploymentId === spec.deploymentId) return existing;
     if (existing && !replace) throw new Error('slot runs another deployment');

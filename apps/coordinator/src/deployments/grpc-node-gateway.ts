@@ -20,7 +20,7 @@ import {
   type SlotResources,
 } from '@berth/domain';
 import type { RegistryAuth } from '../images/registry-credentials.service';
-import type { ImageFailureReason, NodeDeployProgress, NodeGateway, NodeSlot } from './node-gateway';
+import type { ImageFailureReason, ImagePullPolicy, NodeDeployProgress, NodeGateway, NodeSlot } from './node-gateway';
 
 /** gRPC status -> domain error: the one place the coordinator maps them. */
 export function fromGrpcError(e: unknown, nodeId: string): DomainError {
@@ -61,6 +61,7 @@ const FAILURE_REASONS: Partial<Record<FailureReason, ImageFailureReason>> = {
   [FailureReason.FAILURE_REASON_REGISTRY_UNREACHABLE]: 'registry_unreachable',
   [FailureReason.FAILURE_REASON_IMAGE_TOO_LARGE]: 'image_too_large',
   [FailureReason.FAILURE_REASON_IMAGE_PULL]: 'image_pull',
+  [FailureReason.FAILURE_REASON_IMAGE_OVER_LIMIT]: 'image_over_limit',
 };
 
 /** A Deploy stream's event as progress, in our own terms. */
@@ -111,10 +112,23 @@ export class GrpcNodeGateway implements NodeGateway {
     });
   }
 
-  async deploy(nodeId: string, spec: SlotDeploySpec, replace: boolean, onProgress: (p: NodeDeployProgress) => Promise<void>, registryAuth?: RegistryAuth): Promise<NodeSlot> {
+  async deploy(
+    nodeId: string,
+    spec: SlotDeploySpec,
+    replace: boolean,
+    onProgress: (p: NodeDeployProgress) => Promise<void>,
+    registryAuth?: RegistryAuth,
+    pull: ImagePullPolicy = {},
+  ): Promise<NodeSlot> {
     const client = this.client(nodeId);
     return new Promise((resolve, reject) => {
-      const stream = client.deploy({ spec: toProtoDeploySpec(spec), replace, registryAuth });
+      const stream = client.deploy({
+        spec: toProtoDeploySpec(spec),
+        replace,
+        registryAuth,
+        ...(pull.maxImageBytes ? { maxImageBytes: pull.maxImageBytes } : {}),
+        ...(pull.alwaysPull ? { alwaysPull: true } : {}),
+      });
       let final: NodeSlot | undefined;
       let chain = Promise.resolve();
       stream.on('data', (ev: DeployEvent) => {

@@ -2,7 +2,15 @@ import type { NodeSlotState, SlotDeploySpec, SlotPortBinding, SlotResources } fr
 import type { RegistryAuth } from '../images/registry-credentials.service';
 
 /** Why a node could not get a deployment's image (the readable message says it in a sentence). */
-export type ImageFailureReason = 'image_not_found' | 'registry_auth' | 'registry_unreachable' | 'image_too_large' | 'image_pull';
+export type ImageFailureReason = 'image_not_found' | 'registry_auth' | 'registry_unreachable' | 'image_too_large' | 'image_pull' | 'image_over_limit';
+
+/** How the node makes a deploy's image ready beyond its credentials (an image a customer named). */
+export interface ImagePullPolicy {
+  /** Largest image allowed (unpacked on the node); over it the deploy fails with image_over_limit. */
+  maxImageBytes?: number;
+  /** Ask the registry even when the node has the image, with this deploy's credentials only. */
+  alwaysPull?: boolean;
+}
 
 /** How far a node's image pull is. */
 export interface ImagePull {
@@ -45,9 +53,17 @@ export interface NodeDeployProgress {
 export interface NodeGateway {
   /**
    * Deploys and follows progress until healthy or failed; idempotent by spec.deploymentId.
-   * `registryAuth` lets the node pull spec.image from a private registry (never logged or stored).
+   * `registryAuth` lets the node pull spec.image from a private registry (never logged or stored);
+   * `pull` sets the size limit and always-pull of an image a customer named.
    */
-  deploy(nodeId: string, spec: SlotDeploySpec, replace: boolean, onProgress: (p: NodeDeployProgress) => Promise<void>, registryAuth?: RegistryAuth): Promise<NodeSlot>;
+  deploy(
+    nodeId: string,
+    spec: SlotDeploySpec,
+    replace: boolean,
+    onProgress: (p: NodeDeployProgress) => Promise<void>,
+    registryAuth?: RegistryAuth,
+    pull?: ImagePullPolicy,
+  ): Promise<NodeSlot>;
   terminate(nodeId: string, slotId: string, purgeData: boolean): Promise<void>;
   power(nodeId: string, slotId: string, action: 'stop' | 'start' | 'restart'): Promise<NodeSlot>;
   updateResources(nodeId: string, slotId: string, resources: SlotResources): Promise<NodeSlot>;

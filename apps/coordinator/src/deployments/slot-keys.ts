@@ -1,14 +1,19 @@
 import { Injectable } from '@nestjs/common';
 import { SecretsRepository } from '../secrets/secrets.repository';
-import { SecretsService, secretAad, type SecretKind } from '../secrets/secrets.service';
+import { SecretsService, secretAad, secretHint, type SecretKind } from '../secrets/secrets.service';
 import { SlotSecretsRepository } from './slot-secrets.repository';
 
 type SlotRef = { id: string; customer_id: string };
 
-/** The secrets a switch may replace, and where the old value waits meanwhile. */
-const SWITCHED: readonly { kind: SecretKind; parked: string }[] = [
+/**
+ * The secrets a switch may replace, and where the old value waits meanwhile. `replaced`: the switch
+ * says the whole value, none included (a custom image's registry credentials belong to that image:
+ * a switch without them leaves the slot with none); else a switch without a value keeps the old one.
+ */
+const SWITCHED: readonly { kind: SecretKind; parked: string; replaced?: true }[] = [
   { kind: 'llm_key', parked: 'llm_key_previous' },
   { kind: 'telegram_token', parked: 'telegram_token_previous' },
+  { kind: 'registry_auth', parked: 'registry_auth_previous', replaced: true },
 ];
 
 /**
@@ -32,17 +37,18 @@ export class SlotKeys {
   }
 
   private async put(slot: SlotRef, kind: string, plaintext: string): Promise<void> {
-    await this.writes.put(slot.customer_id, slot.id, kind, this.secrets.seal(plaintext, secretAad(slot.id, kind as SecretKind)));
+    await this.writes.put(slot.customer_id, slot.id, kind, this.secrets.seal(plaintext, secretAad(slot.id, kind as SecretKind), secretHint(kind, plaintext)));
   }
 
-  /** Before a switch: park what the new values replace, then seal the new ones. */
-  async beginSwitch(slot: SlotRef, newKey: string | null, newTelegramToken?: string | null): Promise<void> {
+  /** Before a switch: park what the new values replace, then seal the new ones (`registryAuth`: JSON, or null for none). */
+  async beginSwitch(slot: SlotRef, newKey: string | null, newTelegramToken?: string | null, registryAuth: string | null = null): Promise<void> {
     const current = await this.opened(slot);
-    const incoming: Record<string, string | null | undefined> = { llm_key: newKey, telegram_token: newTelegramToken };
-    for (const { kind, parked } of SWITCHED) {
+    const incoming: Record<string, string | null | undefined> = { llm_key: newKey, telegram_token: newTelegramToken, registry_auth: registryAuth };
+    for (const { kind, parked, replaced } of SWITCHED) {
       await this.put(slot, parked, current.get(kind) ?? '');
       const value = incoming[kind];
       if (value) await this.put(slot, kind, value);
+      else if (replaced) await this.writes.remove(slot.id, kind);
     }
   }
 

@@ -8,6 +8,7 @@ import { SecretsRepository } from '../secrets/secrets.repository';
 import { SecretsService, secretAad, type SecretKind } from '../secrets/secrets.service';
 import { defaultTemplatesDir } from '@berth/catalog';
 import { CONFIG, type CoordinatorConfig } from '../config/config.schema';
+import { takesCustomerImage } from '../custom-images/customer-image-agents';
 import { SlotSecretsRepository } from './slot-secrets.repository';
 import type { DesiredState } from './deployment.types';
 import type { SlotRuntime } from './deployments.repository';
@@ -86,10 +87,15 @@ export class SlotSpecBuilder {
     });
   }
 
-  /** Whether `image` is the one the catalogue or the operator's pin chose for the agent type (not one a customer named). */
+  /**
+   * Whether `image` is the one the catalogue or the operator's pin chose for the agent type, not one
+   * a customer named: an agent type that runs its customers' images (custom) has no platform image,
+   * even when a customer names its placeholder.
+   */
   async isPlatformImage(agentTypeId: string, image: string): Promise<boolean> {
     const agent = await this.registry.findAgentType(agentTypeId);
-    return !!agent && (agent.base_image ?? agent.manifest.base_image) === image;
+    if (!agent || takesCustomerImage(agent, this.config.BERTH_TEMPLATES_DIR ?? defaultTemplatesDir())) return false;
+    return (agent.base_image ?? agent.manifest.base_image) === image;
   }
 
   async spec(slot: SlotRuntime, desired: DesiredState, deploymentId: string): Promise<SlotDeploySpec> {

@@ -1,7 +1,11 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import type { Subscription } from 'rxjs';
+import { defaultTemplatesDir } from '@berth/catalog';
+import { CONFIG, type CoordinatorConfig } from '../config/config.schema';
+import { takesCustomerImage } from '../custom-images/customer-image-agents';
 import { RegistryCredentialsService, type RegistryAuth } from '../images/registry-credentials.service';
 import { RegistryService, type AgentTypeChange } from '../registry/registry.service';
+import type { AgentTypeRecord } from '../registry/registry.types';
 import { PlacementService } from '../scheduler';
 import { FleetService } from './fleet.service';
 import type { FleetEvent } from './fleet-events';
@@ -17,7 +21,8 @@ import { NodeImagesRepository } from './node-images.repository';
  * an agent type or changes an active one's image, every up node gets the new list and pulls that
  * image. All of it runs in the background: nothing waits for it, and a failure is recorded per
  * node and image (node_images; GET /api/admin/nodes/:id), never thrown. Placement hears which
- * nodes have which image (it prefers them when shares are equal).
+ * nodes have which image (it prefers them when shares are equal). An agent type that runs its
+ * customers' images (custom) has no image of its own to pre-pull: its base_image is a placeholder.
  */
 @Injectable()
 export class ImagePrePullService implements OnApplicationBootstrap, OnModuleDestroy {
@@ -37,7 +42,13 @@ export class ImagePrePullService implements OnApplicationBootstrap, OnModuleDest
     private readonly repo: NodeImagesRepository,
     private readonly placement: PlacementService,
     @Inject(NODE_IMAGE_CALLS) private readonly calls: NodeImageCalls,
+    @Inject(CONFIG) private readonly config: CoordinatorConfig,
   ) {}
+
+  /** An active agent type whose own image the nodes keep (not one that runs its customers' images). */
+  private hasImage(a: AgentTypeRecord | null | undefined): a is AgentTypeRecord & { base_image: string } {
+    return !!a && a.is_active && !!a.base_image && !takesCustomerImage(a, this.config.BERTH_TEMPLATES_DIR ?? defaultTemplatesDir());
+  }
 
   onApplicationBootstrap(): void {
     this.subs.push(this.fleet.events.subscribe((e) => this.onFleetEvent(e)));
@@ -74,8 +85,8 @@ export class ImagePrePullService implements OnApplicationBootstrap, OnModuleDest
 
   private onAgentTypeChange(c: AgentTypeChange): void {
     const { before, after } = c;
-    const wasActive = !!before?.is_active && !!before.base_image;
-    const isActive = after.is_active && !!after.base_image;
+    const wasActive = this.hasImage(before);
+    const isActive = this.hasImage(after);
     if (wasActive === isActive && before?.base_image === after.base_image) return; // nothing the nodes keep changed
     const nodes = this.fleet.upNodeIds();
     if (!nodes.length) return;
@@ -102,7 +113,7 @@ export class ImagePrePullService implements OnApplicationBootstrap, OnModuleDest
   /** The images of the active agent types, sorted, without repeats. */
   private async activeImages(): Promise<string[]> {
     const agents = await this.registry.listAgentTypes();
-    return [...new Set(agents.filter((a) => a.is_active && a.base_image).map((a) => a.base_image as string))].sort();
+    return [...new Set(agents.filter((a) => this.hasImage(a)).map((a) => a.base_image as string))].sort();
   }
 
   private async sendKept(nodeId: string, images: string[]): Promise<void> {

@@ -110,8 +110,9 @@ describe(`image pre-pull (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite'})
     }
   }
 
+  /** The agent types whose own image the nodes keep: active, and not the custom agent (its customers name their images). */
   const activeImages = async () =>
-    [...new Set((await app.get(RegistryService).listAgentTypes()).filter((a) => a.is_active && a.base_image).map((a) => a.base_image as string))].sort();
+    [...new Set((await app.get(RegistryService).listAgentTypes()).filter((a) => a.is_active && a.base_image && a.id !== 'custom').map((a) => a.base_image as string))].sort();
 
   beforeAll(async () => {
     tdb = await createTestDatabase();
@@ -144,6 +145,10 @@ describe(`image pre-pull (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite'})
     await app.get(RegistryCredentialsService).put('ghcr.io', 'berth-pull', 'ghcr-token-never-shown');
     const images = await activeImages();
     expect(images.length).toBeGreaterThan(0);
+    // The custom agent is active, but its base_image is a placeholder no node pulls or keeps.
+    const custom = (await app.get(RegistryService).findAgentType('custom'))!;
+    expect(custom.is_active).toBe(true);
+    expect(images).not.toContain(custom.base_image);
     const a = await addNode('node-a');
     heartbeat(a.address, false);
     await prePull.settled();
@@ -221,7 +226,15 @@ describe(`image pre-pull (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite'})
     await http.patch('/api/admin/agent-types/myrai').set(auth).send({ description: 'changed' }).expect(200);
     await prePull.settled();
     expect(fake.pullImageCalls).toEqual([]);
-    const planned = (await app.get(RegistryService).listAgentTypes()).find((t) => !t.is_active && t.base_image)!;
+    // Every shipped agent is ready: one is made inactive first (pulling nothing), then activated again.
+    const planned = (await app.get(RegistryService).listAgentTypes()).find((t) => t.id !== 'custom' && t.id !== 'myrai' && t.base_image)!;
+    await http.patch(`/api/admin/agent-types/${planned.id}`).set(auth).send({ is_active: false }).expect(200);
+    await prePull.settled();
+    expect(fake.pullImageCalls).toEqual([]);
+    // Activating or re-pointing the custom agent pulls nothing either.
+    await http.patch('/api/admin/agent-types/custom').set(auth).send({ base_image: 'docker.io/library/busybox:1.36' }).expect(200);
+    await prePull.settled();
+    expect(fake.pullImageCalls).toEqual([]);
     await http.patch(`/api/admin/agent-types/${planned.id}`).set(auth).send({ is_active: true }).expect(200);
     await waitFor(() => fake.pullImageCalls.length === 2);
     await prePull.settled();

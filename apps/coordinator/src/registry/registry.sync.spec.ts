@@ -14,6 +14,9 @@ describe(`catalogue sync (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite'})
     t = await createTestDatabase();
     dir = mkdtempSync(join(tmpdir(), 'berth-sync-'));
     cpSync(defaultTemplatesDir(), dir, { recursive: true });
+    // Every shipped agent is ready now: this copy keeps one planned, to see planned -> ready.
+    const f = join(dir, 'agents/custom/manifest.json');
+    writeFileSync(f, JSON.stringify({ ...JSON.parse(readFileSync(f, 'utf8')), status: 'planned' }));
     svc = new RegistryService(new RegistryRepository(t.db), catalogueFactory(dir));
   });
   afterAll(async () => {

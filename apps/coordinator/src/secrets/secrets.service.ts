@@ -1,6 +1,7 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 
-export type SecretKind = 'llm_key' | 'telegram_token' | 'gateway_token';
+/** registry_auth: a custom image's registry credentials, `{username, password}` as JSON (hint: none). */
+export type SecretKind = 'llm_key' | 'telegram_token' | 'gateway_token' | 'registry_auth';
 
 export interface SealedSecret {
   ciphertext: Buffer;
@@ -20,12 +21,13 @@ export class SecretsService {
     this.keyId = createHash('sha256').update(key).digest('hex').slice(0, 8);
   }
 
-  seal(plaintext: string, aad: string): SealedSecret {
+  /** `keyHint`: what an API answer may show of it (default the last 4 characters, see maskHint). */
+  seal(plaintext: string, aad: string, keyHint = maskHint(plaintext)): SealedSecret {
     const iv = randomBytes(12);
     const c = createCipheriv('aes-256-gcm', this.key, iv);
     c.setAAD(Buffer.from(aad));
     const ciphertext = Buffer.concat([c.update(plaintext, 'utf8'), c.final()]);
-    return { ciphertext, iv, tag: c.getAuthTag(), key_hint: maskHint(plaintext), key_id: this.keyId };
+    return { ciphertext, iv, tag: c.getAuthTag(), key_hint: keyHint, key_id: this.keyId };
   }
 
   /** `aad` binds the ciphertext to its owner and kind (e.g. "slot:<id>:llm_key"): a row copied elsewhere does not decrypt. */
@@ -44,6 +46,11 @@ export class SecretsService {
 
 export function maskHint(secret: string): string {
   return secret.length <= 8 ? '…' : `…${secret.slice(-4)}`;
+}
+
+/** The hint a secret of `kind` may show: none for registry credentials (JSON whose end is the password). */
+export function secretHint(kind: string, plaintext: string): string {
+  return kind.startsWith('registry_auth') ? '…' : maskHint(plaintext);
 }
 
 export function secretAad(slotId: string, kind: SecretKind): string {

@@ -53,9 +53,14 @@ export class MySlotService {
     if (dto.llm_provider_id !== slot.desired_llm_provider_id && !dto.llm_api_key) {
       fields.llm_api_key = ['is required when the LLM provider changes'];
     }
-    await this.selection.check({ ...dto, addons: slot.addons }, fields);
-    if (Object.keys(fields).length) throw new InvalidArgumentError('invalid switch', fields);
-    const d = await this.deployments.switchAgent(customerId, slot.id, dto);
+    const checked = await this.selection.check({ ...dto, addons: slot.addons }, fields);
+    if (Object.keys(fields).length || !checked) throw new InvalidArgumentError('invalid switch', fields);
+    const { custom_image: _customImage, ...selection } = dto;
+    const d = await this.deployments.switchAgent(customerId, slot.id, {
+      ...selection,
+      config: checked.config,
+      registry_auth: checked.customImage?.registryAuth ?? null,
+    });
     return { deployment: deploymentView(d) };
   }
 

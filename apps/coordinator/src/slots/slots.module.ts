@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { CustomImagesModule } from '../custom-images/custom-images.module';
 import { DeploymentsModule } from '../deployments/deployments.module';
 import { RegistryModule } from '../registry/registry.module';
 import { MySlotController } from './my-slot.controller';
@@ -9,7 +10,7 @@ import { SlotsRepository } from './slots.repository';
 import { SlotsService } from './slots.service';
 
 @Module({
-  imports: [DeploymentsModule, RegistryModule],
+  imports: [CustomImagesModule, DeploymentsModule, RegistryModule],
   controllers: [SlotsController, MySlotController],
   providers: [SlotsRepository, SlotsService, SelectionValidator, MySlotService],
   exports: [SlotsRepository, SlotsService, SelectionValidator, DeploymentsModule],

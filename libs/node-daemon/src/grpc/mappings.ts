@@ -5,6 +5,7 @@
 import {
   Capacity as ProtoCapacity,
   DeployEvent,
+  DeployRequest,
   FailureReason,
   ImagePullProgress,
   RegistryAuth,
@@ -13,6 +14,7 @@ import {
 } from '@berth/proto';
 import { NodeSlotState } from '@berth/domain';
 import type { ImageFailureReason } from '../images/image-errors';
+import type { EnsureOptions } from '../images/image.service';
 import type { PullProgress } from '../images/pull-progress';
 import type { RegistryCredentials } from '../runtime/container-runtime';
 import type { DeployProgress } from '../slots/deployment-tracker';
@@ -81,10 +83,17 @@ const REASONS: Record<ImageFailureReason, FailureReason> = {
   registry_unreachable: FailureReason.FAILURE_REASON_REGISTRY_UNREACHABLE,
   image_too_large: FailureReason.FAILURE_REASON_IMAGE_TOO_LARGE,
   image_pull: FailureReason.FAILURE_REASON_IMAGE_PULL,
+  image_over_limit: FailureReason.FAILURE_REASON_IMAGE_OVER_LIMIT,
 };
 
 export function toProtoFailureReason(r: ImageFailureReason | undefined): FailureReason {
   return r ? REASONS[r] : FailureReason.FAILURE_REASON_UNSPECIFIED;
+}
+
+/** How a Deploy's image is made ready: always asked of the registry, and at most max_image_bytes (both for an image a customer named). */
+export function fromProtoImageOptions(r: Pick<DeployRequest, 'alwaysPull' | 'maxImageBytes'>): EnsureOptions | undefined {
+  if (!r.alwaysPull && !r.maxImageBytes) return undefined;
+  return { alwaysPull: r.alwaysPull === true, ...(r.maxImageBytes ? { maxBytes: r.maxImageBytes } : {}) };
 }
 
 /** Credentials for one pull; unset or empty ones mean a public image. */

@@ -32,7 +32,7 @@ import { errorMessage, Logger } from '../logger';
 import { SlotRecord } from '../slots/slot-record';
 import { SlotService } from '../slots/slot.service';
 import { toGrpcError } from './errors';
-import { fromProtoRegistryAuth, toProtoCapacity, toProtoDeployEvent, toProtoSlot } from './mappings';
+import { fromProtoImageOptions, fromProtoRegistryAuth, toProtoCapacity, toProtoDeployEvent, toProtoSlot } from './mappings';
 import { pullImageHandler } from './pull-image.handler';
 
 export interface HandlerDeps {
@@ -75,6 +75,7 @@ export function createNodeAgentHandlers(d: HandlerDeps): NodeAgentServer {
           fromProtoDeploySpec(call.request.spec),
           call.request.replace,
           fromProtoRegistryAuth(call.request.registryAuth),
+          fromProtoImageOptions(call.request),
         );
         off = tracker.follow((p) => {
           if (call.cancelled || call.destroyed) return;

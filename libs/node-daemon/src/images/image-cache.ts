@@ -101,6 +101,11 @@ export class ImageCache {
     this.save();
   }
 
+  /** Stops tracking `image` (it was removed from the engine). */
+  forget(image: string): void {
+    if (this.entries.delete(imageKey(image))) this.save();
+  }
+
   /** Whether the daemon pulled `image` (and still tracks it). */
   pulledByUs(image: string): boolean {
     return this.entries.get(imageKey(image))?.pulled ?? false;

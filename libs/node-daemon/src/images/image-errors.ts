@@ -10,7 +10,8 @@ export type ImageFailureReason =
   | 'registry_auth'
   | 'registry_unreachable'
   | 'image_too_large'
-  | 'image_pull';
+  | 'image_pull'
+  | 'image_over_limit';
 
 /** A pull that failed for good (after any retries); its message never carries credentials. */
 export class ImagePullError extends DomainError {
@@ -74,6 +75,20 @@ export function tooLarge(c: PullContext, neededBytes: number, leftBytes: number,
     `image ${c.image} does not fit in this node's image budget: its layers need at least ${formatBytes(neededBytes)}, ` +
       `${formatBytes(leftBytes)} of ${formatBytes(budgetBytes)} is left (BERTH_NODE_IMAGE_BUDGET)`,
     neededBytes,
+  );
+}
+
+/**
+ * The image is larger than the deploy allows (`max_image_bytes`: the operator's limit on images a
+ * customer names). `sizeBytes` is the unpacked size after a pull, or the layers' summed (compressed)
+ * sizes when the pull was cut off early, which is a lower bound (`atLeast`).
+ */
+export function overLimit(image: string, sizeBytes: number, limitBytes: number, opts: { atLeast?: boolean; removed?: boolean } = {}): ImagePullError {
+  const size = `${opts.atLeast ? 'at least ' : ''}${formatBytes(sizeBytes)}`;
+  return new ImagePullError(
+    'image_over_limit',
+    `image ${image} is ${size}, over the ${formatBytes(limitBytes)} size limit for custom images` +
+      (opts.removed ? '; it was removed from the node' : opts.atLeast ? '; the pull was stopped' : ''),
   );
 }
 

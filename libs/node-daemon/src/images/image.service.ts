@@ -14,8 +14,14 @@
  *   pulled (image-cache.ts), and the pull is tried again. After a pull, disk use past the budget
  *   evicts the same way.
  * - Credentials are passed to the engine for that pull only: never logged, never in a message.
+ * - An image a customer named (EnsureOptions) is always asked of the registry with that deploy's
+ *   own credentials, even when it is on the node, and shares no pull made with other credentials
+ *   (a copy another slot pulled never runs for a slot that could not pull it); and it may be no
+ *   larger than the deploy's limit: a pull whose layers already pass it is stopped, and an image
+ *   larger after the pull is refused and, when this pull brought it, removed again.
  */
 import { ImageRef } from '@berth/domain';
+import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { errorMessage, Logger } from '../logger';
 import { NodeMetrics } from '../metrics/node-metrics';
@@ -27,6 +33,7 @@ import {
 } from '../runtime/container-runtime';
 import {
   ImagePullError,
+  overLimit,
   PullContext,
   pullError,
   redact,
@@ -59,6 +66,14 @@ export const DEFAULT_IMAGE_OPTIONS: ImageServiceOptions = {
   retryWindowMs: 120_000,
   stallMs: 60_000,
 };
+
+/** How a deploy wants its image made ready (an image a customer named: both set). */
+export interface EnsureOptions {
+  /** Ask the registry even when the image is on the node (with this call's credentials only). */
+  alwaysPull?: boolean;
+  /** The largest image allowed, unpacked bytes on the node; 0 or undefined: no limit. */
+  maxBytes?: number;
+}
 
 export interface EnsuredImage {
   image: string;
@@ -101,13 +116,15 @@ export class ImageService {
     image: string,
     auth?: RegistryCredentials,
     onProgress?: (p: PullProgress) => void,
+    opts: EnsureOptions = {},
   ): Promise<EnsuredImage> {
     const ref = pinnedRef(image);
-    const key = engineRef(ref);
+    const credentials = this.credentialsFor(image, ref, auth);
+    const key = flightKey(engineRef(ref), credentials, opts);
     let flight = this.flights.get(key);
     if (!flight) {
       const f: Flight = { listeners: new Set(), result: Promise.resolve() as never };
-      f.result = this.makeReady(image, ref, this.credentialsFor(image, ref, auth), f).finally(() => {
+      f.result = this.makeReady(image, ref, credentials, f, opts).finally(() => {
         if (this.flights.get(key) === f) this.flights.delete(key);
       });
       this.flights.set(key, (flight = f));
@@ -148,6 +165,7 @@ export class ImageService {
     ref: ImageRef,
     auth: RegistryCredentials | undefined,
     flight: Flight,
+    opts: EnsureOptions,
   ): Promise<EnsuredImage> {
     const c: PullContext = { image, registry: ref.registry, auth };
     const key = engineRef(ref);
@@ -155,13 +173,13 @@ export class ImageService {
     let pulled = false;
     try {
       const cached = await this.inspect(key, c);
-      if (cached) {
+      if (cached && !opts.alwaysPull) {
         this.cache.touch(key);
-        return this.ready(image, ref, cached, true);
+        return await this.withinLimit(this.ready(image, ref, cached, true), opts.maxBytes, false);
       }
-      const done = await this.pull(image, ref, c, flight);
+      const done = await this.pull(image, ref, c, flight, opts.maxBytes, !cached);
       pulled = true;
-      return done;
+      return await this.withinLimit(done, opts.maxBytes, !cached);
     } finally {
       // After a pull past the budget, evict others; this image stays held until that is done.
       if (!pulled) release();
@@ -173,7 +191,38 @@ export class ImageService {
     }
   }
 
-  private async pull(image: string, ref: ImageRef, c: PullContext, flight: Flight): Promise<EnsuredImage> {
+  /**
+   * The image, when it is within `maxBytes`; else the deploy is refused (image_over_limit) and the
+   * image, when this call brought it to the node (`removable`), is removed again (never forced: a
+   * container using it keeps it).
+   */
+  private async withinLimit(ready: EnsuredImage, maxBytes: number | undefined, removable: boolean): Promise<EnsuredImage> {
+    if (!maxBytes || ready.sizeBytes <= maxBytes) return ready;
+    let removed = false;
+    if (removable) {
+      const key = engineRef(pinnedRef(ready.image));
+      try {
+        const r = await this.runtime.removeImage(key);
+        removed = r !== 'in_use';
+        if (removed) this.cache.forget(key);
+      } catch (e) {
+        this.log.warn('cannot remove an image over its size limit', { image: ready.image, error: errorMessage(e) });
+      }
+    }
+    const err = overLimit(ready.image, ready.sizeBytes, maxBytes, { removed });
+    this.log.info('image refused: over its size limit', { image: ready.image, sizeBytes: ready.sizeBytes, maxBytes, removed });
+    throw err;
+  }
+
+  /** `maxBytes`: stop a pull whose layers already pass it. `fresh`: the image was not on the node before. */
+  private async pull(
+    image: string,
+    ref: ImageRef,
+    c: PullContext,
+    flight: Flight,
+    maxBytes: number | undefined,
+    fresh: boolean,
+  ): Promise<EnsuredImage> {
     const throttle = new ProgressThrottle(
       this.opts.progressIntervalMs ?? 250,
       (p) => {
@@ -191,7 +240,7 @@ export class ImageService {
       let used = (await this.cache.makeRoom()).usedBytes ?? 0;
       for (let round = 1; ; round++) {
         try {
-          await this.pullWithRetries(ref, c, Math.max(0, this.opts.budgetBytes - used), throttle);
+          await this.pullWithRetries(ref, c, Math.max(0, this.opts.budgetBytes - used), throttle, maxBytes);
           break;
         } catch (e) {
           // Too large for what is left: evict for what it needs, then try again; refuse when
@@ -205,7 +254,7 @@ export class ImageService {
       }
       const info = await this.inspect(engineRef(ref), c);
       if (!info) throw new ImagePullError('image_pull', `pulling ${image} ended without the image on the node`);
-      this.cache.touch(engineRef(ref), true);
+      this.cache.touch(engineRef(ref), fresh);
       const done = this.ready(image, ref, info, false);
       this.log.info('image pulled', { image, digest: done.digest });
       return done;
@@ -238,12 +287,13 @@ export class ImageService {
     c: PullContext,
     leftBytes: number,
     throttle: ProgressThrottle,
+    maxBytes: number | undefined,
   ): Promise<void> {
     const started = this.now();
     let delay = this.opts.backoffMs ?? 1000;
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.attempt(ref, c, leftBytes, throttle);
+        return await this.attempt(ref, c, leftBytes, throttle, maxBytes);
       } catch (e) {
         if (e instanceof ImagePullError) throw e;
         const f = asFailure(e);
@@ -262,12 +312,13 @@ export class ImageService {
     }
   }
 
-  /** One engine pull, cut off when it stalls or outgrows the budget. */
+  /** One engine pull, cut off when it stalls, outgrows the budget or passes the deploy's size limit. */
   private async attempt(
     ref: ImageRef,
     c: PullContext,
     leftBytes: number,
     throttle: ProgressThrottle,
+    maxBytes: number | undefined,
   ): Promise<void> {
     const agg = new PullProgressAggregator();
     const abort = new AbortController();
@@ -291,7 +342,10 @@ export class ImageService {
           watchStall();
           const completed = agg.apply(p);
           const now = agg.snapshot();
-          if (now.bytesTotal > leftBytes)
+          // The layers' (compressed) sizes are a lower bound of the unpacked image.
+          if (maxBytes && now.bytesTotal > maxBytes)
+            abort.abort(overLimit(c.image, now.bytesTotal, maxBytes, { atLeast: true }));
+          else if (now.bytesTotal > leftBytes)
             abort.abort(tooLarge(c, now.bytesTotal, leftBytes, this.opts.budgetBytes));
           else throttle.offer(now, completed);
         },
@@ -307,6 +361,18 @@ export class ImageService {
 
 /** Make-room-and-pull-again rounds before a pull too large for the budget is refused. */
 const MAX_ROOM_ROUNDS = 4;
+
+/**
+ * The single-flight key: the engine reference; for an image a customer named, also the credentials
+ * (hashed) and the limit, so a pull is shared only by callers that could each have made it.
+ */
+function flightKey(engineImage: string, auth: RegistryCredentials | undefined, opts: EnsureOptions): string {
+  if (!opts.alwaysPull && !opts.maxBytes) return engineImage;
+  const who = auth
+    ? createHash('sha256').update(`${auth.server}\0${auth.username}\0${auth.password}`).digest('hex').slice(0, 32)
+    : 'anonymous';
+  return `${engineImage}\0${opts.alwaysPull ? 'always' : 'cached'}\0${opts.maxBytes ?? 0}\0${who}`;
+}
 
 function asFailure(e: unknown): ImagePullFailure {
   return e instanceof ImagePullFailure ? e : new ImagePullFailure('failed', errorMessage(e));

@@ -15,7 +15,7 @@ import {
 } from '@berth/domain';
 import { ImagePullError } from '../images/image-errors';
 import { pinnedRef } from '../images/image-refs';
-import type { ImageService } from '../images/image.service';
+import type { EnsureOptions, ImageService } from '../images/image.service';
 import { errorMessage, Logger } from '../logger';
 import { NodeMetrics } from '../metrics/node-metrics';
 import { ContainerRuntime, names, RegistryCredentials } from '../runtime/container-runtime';
@@ -42,6 +42,8 @@ interface DeployRun {
   ports: number[];
   /** For pulling spec.image; held for this deployment only. */
   auth?: RegistryCredentials;
+  /** How the image is made ready (an image a customer named: always pulled, size-limited). */
+  image?: EnsureOptions;
   /** Host ports it will take once its image is ready (counted as taken by later admissions). */
   portsPending: number;
 }
@@ -70,7 +72,7 @@ export class DeploySequence {
    * Starts (or, for a known deployment id, finds) a deployment. Everything that can refuse it is
    * checked synchronously here, so two concurrent calls cannot both pass the capacity check.
    */
-  deploy(spec: SlotDeploySpec, replace = false, auth?: RegistryCredentials): DeploymentTracker {
+  deploy(spec: SlotDeploySpec, replace = false, auth?: RegistryCredentials, image?: EnsureOptions): DeploymentTracker {
     validateDeploySpec(spec);
     pinnedRef(spec.image);
     this.table.requireReady();
@@ -114,7 +116,7 @@ export class DeploySequence {
     });
     const portsPending = spec.ports.filter((p) => p.publish).length;
     this.portsPending += portsPending;
-    void this.runDeploy({ spec, rec, tracker, replacing, ports: [], auth, portsPending });
+    void this.runDeploy({ spec, rec, tracker, replacing, ports: [], auth, image, portsPending });
     return tracker;
   }
 

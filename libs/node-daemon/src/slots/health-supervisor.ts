@@ -78,7 +78,11 @@ export class HealthSupervisor implements SlotHealth {
     let why: string;
     const published = h ? rec.ports.find((p) => p.name === h.portName) : undefined;
     let status: Awaited<ReturnType<ContainerRuntime['inspect']>> | undefined;
-    if (!h || !published || rec.probe.failures > 0 || !rec.probe.containerIp) {
+    // A failed probe (in the start period too) makes the next one look at the container: one that
+    // exited (a crash loop the restart policy gave up on) fails the deploy at once, with its last log
+    // lines, instead of after the whole start period.
+    if (!h || !published || rec.probe.failures > 0 || rec.probe.recheck || !rec.probe.containerIp) {
+      rec.probe.recheck = false;
       status = await this.runtime.inspect(handle);
       if (!status) return this.containerGone(rec, tracker);
       rec.restartCount = status.restartCount;
@@ -124,6 +128,7 @@ export class HealthSupervisor implements SlotHealth {
     const inStartPeriod =
       !rec.probe.everHealthy && Date.now() - rec.probe.startedAtMs < (h?.startPeriodMs ?? 0);
     if (inStartPeriod) {
+      rec.probe.recheck = true;
       if (tracker && !tracker.done) progress(tracker, rec, 'probe', `not ready yet (${why})`);
       return;
     }

@@ -6,7 +6,7 @@
  */
 import type { SlotDeploySpec } from '@berth/domain';
 import { formatBytes } from '../images/image-errors';
-import type { EnsuredImage, ImageService } from '../images/image.service';
+import type { EnsuredImage, EnsureOptions, ImageService } from '../images/image.service';
 import type { PullProgress } from '../images/pull-progress';
 import type { RegistryCredentials } from '../runtime/container-runtime';
 import { DeploymentTracker, progress } from './deployment-tracker';
@@ -14,12 +14,15 @@ import type { SlotRecord } from './slot-record';
 
 export async function ensureDeployImage(
   images: ImageService,
-  run: { spec: SlotDeploySpec; rec: SlotRecord; tracker: DeploymentTracker; auth?: RegistryCredentials },
+  run: { spec: SlotDeploySpec; rec: SlotRecord; tracker: DeploymentTracker; auth?: RegistryCredentials; image?: EnsureOptions },
 ): Promise<void> {
   const { spec, rec, tracker } = run;
   const startedAt = Date.now();
-  const ready = await images.ensure(spec.image, run.auth, (pull) =>
-    progress(tracker, rec, 'image_pull', pullMessage(spec.image, pull), false, rec.state, { pull }),
+  const ready = await images.ensure(
+    spec.image,
+    run.auth,
+    (pull) => progress(tracker, rec, 'image_pull', pullMessage(spec.image, pull), false, rec.state, { pull }),
+    run.image,
   );
   rec.imageDigest = ready.digest || undefined;
   progress(tracker, rec, 'image_ready', readyMessage(ready, Date.now() - startedAt));

@@ -33,6 +33,8 @@ export interface SlotRecord extends SlotIdentity {
     deploying: boolean;
     timer?: NodeJS.Timeout;
     containerIp?: string;
+    /** The last probe in the start period failed: the next one asks the engine whether the container still runs. */
+    recheck?: boolean;
   };
   /** Stopped on purpose (Stop): an exit is not a failure. */
   stoppedByUs: boolean;

@@ -5,7 +5,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { NodeSlotState, SlotDeploySpec, SlotResources } from '@berth/domain';
-import { DEFAULT_IMAGE_OPTIONS, ImageService } from '../images/image.service';
+import { DEFAULT_IMAGE_OPTIONS, EnsureOptions, ImageService } from '../images/image.service';
 import { Logger } from '../logger';
 import { NodeMetrics } from '../metrics/node-metrics';
 import { PortPool } from '../ports/port-pool';
@@ -89,10 +89,10 @@ export class SlotService {
   /**
    * Starts (or, for a known deployment id, finds) a deployment. Everything that can refuse it is
    * checked synchronously, so two concurrent calls cannot both pass the capacity check. `auth`
-   * is used to pull spec.image, for this deployment only.
+   * is used to pull spec.image, for this deployment only; `image` says how (always pulled, size-limited).
    */
-  deploy(spec: SlotDeploySpec, replace = false, auth?: RegistryCredentials): DeploymentTracker {
-    return this.deploys.deploy(spec, replace, auth);
+  deploy(spec: SlotDeploySpec, replace = false, auth?: RegistryCredentials, image?: EnsureOptions): DeploymentTracker {
+    return this.deploys.deploy(spec, replace, auth, image);
   }
 
   setState(rec: SlotRecord, state: NodeSlotState, message: string): void {

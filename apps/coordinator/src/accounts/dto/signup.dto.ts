@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { selectionFields } from '../../slots/dto/slot.dto';
 
-const { agent_type_id, llm_provider_id, llm_base_url, telegram_bot_token, config } = selectionFields;
+const { agent_type_id, llm_provider_id, llm_base_url, telegram_bot_token, config, custom_image } = selectionFields;
 
 /** The seed's POST /api/signup body plus password and add-ons. */
 export const signupSchema = z.strictObject({
@@ -13,6 +13,7 @@ export const signupSchema = z.strictObject({
   llm_base_url,
   telegram_bot_token,
   config,
+  custom_image,
   addons: z
     .strictObject({ memory: z.boolean().default(false), cpu: z.boolean().default(false), priority_support: z.boolean().default(false) })
     .default({ memory: false, cpu: false, priority_support: false }),

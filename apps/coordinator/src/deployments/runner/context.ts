@@ -1,4 +1,5 @@
 // What every step of the runner shares: its collaborators, its stop flag and its queue.
+import type { CustomImagesService } from '../../custom-images/custom-images.service';
 import type { ImageDigestsService } from '../../images/image-digests.service';
 import type { RegistryCredentialsService } from '../../images/registry-credentials.service';
 import type { NodesRepository } from '../../nodes/nodes.repository';
@@ -27,6 +28,8 @@ export interface RunnerContext {
   readonly credentials: RegistryCredentialsService;
   /** The digests deployments ran, and a tag's drift. */
   readonly digests: ImageDigestsService;
+  /** Images customers name: the allow list, the slot's own credentials, the size limit. */
+  readonly customImages: CustomImagesService;
   /** True once the application shuts down: retries and polls give up early. */
   stopping(): boolean;
   /** Queues a deployment behind any other work on the same slot. */

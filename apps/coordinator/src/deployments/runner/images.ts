@@ -1,18 +1,35 @@
-// Images: the registry credentials a deploy carries to the node, and the digest it ran there (with a tag's drift).
+// Images: how a deploy's image is pulled (whose credentials, how large it may be), and the digest it ran there (with a tag's drift).
 import type { SlotDeploySpec } from '@berth/domain';
 import type { RegistryAuth } from '../../images/registry-credentials.service';
-import type { DeploymentRecord } from '../deployments.repository';
-import type { NodeSlot } from '../node-gateway';
+import type { DeploymentRecord, SlotRuntime } from '../deployments.repository';
+import type { ImagePullPolicy, NodeSlot } from '../node-gateway';
 import type { RunnerContext } from './context';
 
+/** What a Deploy carries for its image: credentials, and for an image a customer named the size limit and always-pull. */
+export interface DeployImagePull {
+  auth?: RegistryAuth;
+  policy?: ImagePullPolicy;
+}
+
 /**
- * The stored credentials for the registry of the deploy's image. The operator's credentials go
- * only with the image the platform chose for the agent type (catalogue or admin pin), never with
- * an image a customer named (bring-your-own): that would let anyone pull the operator's private images.
+ * How the node pulls the deploy's image. The image the platform chose for the agent type (catalogue
+ * or admin pin) goes with the operator's stored credentials for its registry. An image a customer
+ * named (the custom agent) never does (that would let anyone pull the operator's private images):
+ * it goes with the slot's own registry credentials, if it stored any, no larger than
+ * BERTH_CUSTOM_IMAGE_MAX_BYTES, and asked of the registry even when the node has it.
  */
-export async function registryAuthFor(ctx: RunnerContext, d: DeploymentRecord, spec: SlotDeploySpec): Promise<RegistryAuth | undefined> {
-  if (!(await ctx.builder.isPlatformImage(d.desired.agent_type_id, spec.image))) return undefined;
-  return ctx.credentials.authFor(spec.image);
+export async function imagePullFor(ctx: RunnerContext, d: DeploymentRecord, slot: Pick<SlotRuntime, 'id' | 'customer_id'>, spec: SlotDeploySpec): Promise<DeployImagePull> {
+  if (await ctx.builder.isPlatformImage(d.desired.agent_type_id, spec.image)) {
+    const auth = await ctx.credentials.authFor(spec.image);
+    return auth ? { auth } : {};
+  }
+  const pull = await ctx.customImages.pullFor(slot, spec.image);
+  return { ...(pull.auth ? { auth: pull.auth } : {}), policy: { maxImageBytes: pull.maxImageBytes, alwaysPull: pull.alwaysPull } };
+}
+
+/** Before anything is placed: an image a customer named must come from a registry the operator allows (still). */
+export async function checkCustomerImage(ctx: RunnerContext, d: DeploymentRecord, spec: SlotDeploySpec): Promise<void> {
+  if (!(await ctx.builder.isPlatformImage(d.desired.agent_type_id, spec.image))) ctx.customImages.requireAllowed(spec.image);
 }
 
 /** `repository@sha256:...` (or a bare digest) -> `sha256:...`; null when the node knew none. */

@@ -3,7 +3,7 @@ import { UnavailableError, type SlotDeploySpec } from '@berth/domain';
 import type { DeploymentRecord, SlotRuntime } from '../deployments.repository';
 import type { NodeSlot } from '../node-gateway';
 import type { RunnerContext } from './context';
-import { registryAuthFor } from './images';
+import { imagePullFor } from './images';
 import { emit, followDeploy } from './progress';
 
 /** Node calls are retried with backoff while the node is unavailable; the deployment id makes that safe. */
@@ -30,8 +30,8 @@ export async function beginDeploy(ctx: RunnerContext, d: DeploymentRecord, slot:
   await emit(ctx, d, 'image', `starting ${spec.image}`, { image: spec.image, agent_type_id: d.desired.agent_type_id });
 }
 
-/** The node's Deploy, followed until healthy or failed (replacing the slot's container in place), with the image's registry credentials. */
-export async function deployOnNode(ctx: RunnerContext, d: DeploymentRecord, nodeId: string, spec: SlotDeploySpec): Promise<NodeSlot> {
-  const auth = await registryAuthFor(ctx, d, spec);
-  return withRetry(ctx, d, 'deploy', () => ctx.nodes.deploy(nodeId, spec, true, followDeploy(ctx, d), auth));
+/** The node's Deploy, followed until healthy or failed (replacing the slot's container in place), with how to pull its image. */
+export async function deployOnNode(ctx: RunnerContext, d: DeploymentRecord, slot: SlotRuntime, nodeId: string, spec: SlotDeploySpec): Promise<NodeSlot> {
+  const pull = await imagePullFor(ctx, d, slot, spec);
+  return withRetry(ctx, d, 'deploy', () => ctx.nodes.deploy(nodeId, spec, true, followDeploy(ctx, d), pull.auth, pull.policy));
 }

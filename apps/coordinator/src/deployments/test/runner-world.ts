@@ -5,6 +5,8 @@ import { MiB } from '@berth/domain';
 import { AccountsRepository } from '../../accounts/accounts.repository';
 import { AuditRepository } from '../../audit/audit.repository';
 import type { CoordinatorConfig } from '../../config/config.schema';
+import { loadCustomImagesConfig } from '../../custom-images/custom-images.config';
+import { CustomImagesService } from '../../custom-images/custom-images.service';
 import { createTestDatabase, type TestDatabase } from '../../database/test-database';
 import { ImageDigestsRepository } from '../../images/image-digests.repository';
 import { ImageDigestsService } from '../../images/image-digests.service';
@@ -40,7 +42,11 @@ export interface RunnerWorld {
   keys: SlotKeys;
   credentials: RegistryCredentialsService;
   digests: ImageDigestsService;
+  customImages: CustomImagesService;
 }
+
+/** The custom-image rules of the runner specs: the default public registries and a local one. */
+export const RUNNER_TEST_CUSTOM_IMAGES = { BERTH_CUSTOM_IMAGE_REGISTRIES: 'docker.io,ghcr.io,127.0.0.1:5000', BERTH_CUSTOM_IMAGE_MAX_BYTES: '512MiB' };
 
 export async function openRunnerWorld(): Promise<RunnerWorld> {
   const t = await createTestDatabase();
@@ -60,11 +66,12 @@ export async function openRunnerWorld(): Promise<RunnerWorld> {
     keys: new SlotKeys(secretsRepo, slotSecrets, secrets),
     credentials: new RegistryCredentialsService(new RegistryCredentialsRepository(t.db), secrets),
     digests: new ImageDigestsService(new ImageDigestsRepository(t.db), new AuditRepository(t.db)),
+    customImages: new CustomImagesService(loadCustomImagesConfig(RUNNER_TEST_CUSTOM_IMAGES), {} as CoordinatorConfig, secretsRepo, secrets),
   };
 }
 
 export function newRunner(w: RunnerWorld, nodes: NodeGateway, placement: PlacementService, bus: DeploymentBus, cfg = RUNNER_TEST_CONFIG): DeploymentRunner {
-  return new DeploymentRunner(w.repo, new NodesRepository(w.t.db), w.builder, w.keys, nodes, placement, bus, cfg, w.credentials, w.digests);
+  return new DeploymentRunner(w.repo, new NodesRepository(w.t.db), w.builder, w.keys, nodes, placement, bus, cfg, w.credentials, w.digests, w.customImages);
 }
 
 /** An up node in the database and in placement's memory. */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { customImageSchema } from '../../custom-images/dto/custom-image.dto';
 
 export const addonsSchema = z.strictObject({
   memory: z.boolean('must be true or false').default(false),
@@ -16,8 +17,10 @@ export const selectionFields = {
   llm_base_url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).max(2048).optional(),
   telegram_bot_token: z.string().regex(TELEGRAM_TOKEN, 'must look like 123456789:AA... (a Telegram bot token)').optional(),
   config: z.record(z.string(), z.unknown()).default({}),
+  /** The custom agent's image (custom-images/dto): its port, health path, env and registry credentials. */
+  custom_image: customImageSchema.optional(),
 };
-const { agent_type_id, llm_provider_id, llm_base_url, telegram_bot_token, config } = selectionFields;
+const { agent_type_id, llm_provider_id, llm_base_url, telegram_bot_token, config, custom_image } = selectionFields;
 
 /** POST /api/slot/switch: another agent and/or provider; the key is optional when the provider stays. */
 export const switchSchema = z.strictObject({
@@ -27,6 +30,7 @@ export const switchSchema = z.strictObject({
   llm_base_url,
   telegram_bot_token,
   config,
+  custom_image,
 });
 export type SwitchDto = z.infer<typeof switchSchema>;
 

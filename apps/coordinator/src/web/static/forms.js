@@ -69,8 +69,8 @@ export function showErrors(form, general, err) {
   form.querySelector('[aria-invalid="true"]')?.focus();
 }
 
-function configControl(prefix, name, schema, required) {
-  const id = `${prefix}-config-${name}`;
+function configControl(prefix, name, schema, required, group) {
+  const id = `${prefix}-${group}-${name}`;
   const label = `${schema.title ?? humanize(name)}${required ? '' : ' (optional)'}`;
   let control;
   let read;
@@ -114,18 +114,24 @@ function configControl(prefix, name, schema, required) {
     read = () => (control.value.trim() === '' ? undefined : control.value);
   }
   if (required && control.type !== 'checkbox') control.required = true;
-  control.name = `config.${name}`;
-  return { el: field(`config.${name}`, label, control, hint), read, control };
+  control.name = `${group}.${name}`;
+  return { el: field(`${group}.${name}`, label, control, hint), read, control };
 }
 
-/** Inputs for an agent's config_schema (strings, enums, string arrays, booleans, numbers). */
-export function configFields(prefix, schema, values = {}) {
+/**
+ * Inputs for an agent's config_schema (strings, enums, string arrays, booleans, numbers), sent as
+ * `group` (`config`, or `custom_image` for the custom agent). Object-valued settings (a custom
+ * image's env) have no input: the values given are sent back as they were.
+ */
+export function configFields(prefix, schema, values = {}, group = 'config') {
   const props = schema?.properties ?? {};
   const required = new Set(schema?.required ?? []);
-  const controls = Object.entries(props).map(([name, s]) => [
-    name,
-    configControl(prefix, name, s, required.has(name)),
-  ]);
+  const kept = Object.entries(props)
+    .filter(([name, s]) => s.type === 'object' && values?.[name] !== undefined && values?.[name] !== null)
+    .map(([name]) => [name, values[name]]);
+  const controls = Object.entries(props)
+    .filter(([, s]) => s.type !== 'object')
+    .map(([name, s]) => [name, configControl(prefix, name, s, required.has(name), group)]);
   for (const [name, c] of controls) {
     const v = values?.[name];
     if (v === undefined || v === null) continue;
@@ -134,22 +140,22 @@ export function configFields(prefix, schema, values = {}) {
   }
   const el = h(
     'fieldset',
-    { class: 'config', dataset: { field: 'config' } },
+    { class: 'config', dataset: { field: group } },
     h('legend', {}, 'Agent settings'),
     controls.length
       ? controls.map(([, c]) => c.el)
       : h('p', { class: 'hint' }, 'This agent has no settings.'),
-    h('p', { class: 'error', role: 'alert', dataset: { errorFor: 'config' } }),
+    h('p', { class: 'error', role: 'alert', dataset: { errorFor: group } }),
   );
   const read = () => {
-    const out = {};
+    const out = Object.fromEntries(kept);
     for (const [name, c] of controls) {
       const v = c.read();
       if (v !== undefined) out[name] = v;
     }
     return out;
   };
-  return { el, read };
+  return { el, read, group };
 }
 
 /**
@@ -252,7 +258,8 @@ export function selectionFields(
     );
     telegramField.hidden = !a?.telegram;
     if (!a?.telegram) telegram.value = '';
-    cfg = configFields(prefix, a?.config_schema ?? {}, keepConfig ? config : {});
+    // The custom agent's settings are its custom_image (a private image's registry_auth: through the API).
+    cfg = configFields(prefix, a?.config_schema ?? {}, keepConfig ? config : {}, a?.id === 'custom' ? 'custom_image' : 'config');
     mount(configBox, cfg.el);
     onProvider();
     onAgent?.(a);
@@ -285,7 +292,7 @@ export function selectionFields(
   onAgentChange(true);
 
   const value = () => {
-    const v = { agent_type_id: agentSel.value, llm_provider_id: providerSel.value, config: cfg.read() };
+    const v = { agent_type_id: agentSel.value, llm_provider_id: providerSel.value, [cfg.group]: cfg.read() };
     if (key.value.trim()) v.llm_api_key = key.value.trim();
     if (baseUrl.value.trim()) v.llm_base_url = baseUrl.value.trim();
     if (telegram.value.trim() && agent()?.telegram) v.telegram_bot_token = telegram.value.trim();

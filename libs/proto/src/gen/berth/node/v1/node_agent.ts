@@ -110,6 +110,8 @@ export enum FailureReason {
   FAILURE_REASON_IMAGE_TOO_LARGE = 4,
   /** FAILURE_REASON_IMAGE_PULL - Any other pull failure. */
   FAILURE_REASON_IMAGE_PULL = 5,
+  /** FAILURE_REASON_IMAGE_OVER_LIMIT - The image is larger than the deploy's max_image_bytes (a customer's image over the operator's limit). */
+  FAILURE_REASON_IMAGE_OVER_LIMIT = 6,
   UNRECOGNIZED = -1,
 }
 
@@ -133,6 +135,9 @@ export function failureReasonFromJSON(object: any): FailureReason {
     case 5:
     case 'FAILURE_REASON_IMAGE_PULL':
       return FailureReason.FAILURE_REASON_IMAGE_PULL;
+    case 6:
+    case 'FAILURE_REASON_IMAGE_OVER_LIMIT':
+      return FailureReason.FAILURE_REASON_IMAGE_OVER_LIMIT;
     case -1:
     case 'UNRECOGNIZED':
     default:
@@ -154,6 +159,8 @@ export function failureReasonToJSON(object: FailureReason): string {
       return 'FAILURE_REASON_IMAGE_TOO_LARGE';
     case FailureReason.FAILURE_REASON_IMAGE_PULL:
       return 'FAILURE_REASON_IMAGE_PULL';
+    case FailureReason.FAILURE_REASON_IMAGE_OVER_LIMIT:
+      return 'FAILURE_REASON_IMAGE_OVER_LIMIT';
     case FailureReason.UNRECOGNIZED:
     default:
       return 'UNRECOGNIZED';
@@ -277,6 +284,19 @@ export interface DeployRequest {
   replace: boolean;
   /** For pulling spec.image when the node does not have it; unset for a public image. */
   registryAuth?: RegistryAuth | undefined;
+  /**
+   * The largest image this deploy may run, in bytes as unpacked on the node (what `docker image ls`
+   * shows); 0 or unset: no limit but the node's image budget. Checked after the pull (and against the
+   * layers' sizes while pulling): a larger image fails the deploy with FAILURE_REASON_IMAGE_OVER_LIMIT
+   * and, when this deploy pulled it, is removed again. Set for images a customer named.
+   */
+  maxImageBytes?: number | undefined;
+  /**
+   * Ask the registry even when the image is on the node, with this request's credentials only, and
+   * never share a pull made with other credentials: an image another slot pulled must not run for a
+   * slot that could not pull it itself. Set for images a customer named.
+   */
+  alwaysPull?: boolean | undefined;
 }
 
 /** How far an image pull is (Deploy events with phase image_pull, and PullImage events). */
@@ -1616,7 +1636,13 @@ export const RegistryAuth: MessageFns<RegistryAuth> = {
 };
 
 function createBaseDeployRequest(): DeployRequest {
-  return { spec: undefined, replace: false, registryAuth: undefined };
+  return {
+    spec: undefined,
+    replace: false,
+    registryAuth: undefined,
+    maxImageBytes: undefined,
+    alwaysPull: undefined,
+  };
 }
 
 export const DeployRequest: MessageFns<DeployRequest> = {
@@ -1629,6 +1655,12 @@ export const DeployRequest: MessageFns<DeployRequest> = {
     }
     if (message.registryAuth !== undefined) {
       RegistryAuth.encode(message.registryAuth, writer.uint32(26).fork()).join();
+    }
+    if (message.maxImageBytes !== undefined) {
+      writer.uint32(32).uint64(message.maxImageBytes);
+    }
+    if (message.alwaysPull !== undefined) {
+      writer.uint32(40).bool(message.alwaysPull);
     }
     return writer;
   },
@@ -1670,6 +1702,22 @@ export const DeployRequest: MessageFns<DeployRequest> = {
             message.registryAuth = RegistryAuth.decode(reader, reader.uint32());
             continue;
           }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.maxImageBytes = longToNumber(reader.uint64());
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.alwaysPull = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1691,6 +1739,16 @@ export const DeployRequest: MessageFns<DeployRequest> = {
         : isSet(object.registry_auth)
           ? RegistryAuth.fromJSON(object.registry_auth)
           : undefined,
+      maxImageBytes: isSet(object.maxImageBytes)
+        ? globalThis.Number(object.maxImageBytes)
+        : isSet(object.max_image_bytes)
+          ? globalThis.Number(object.max_image_bytes)
+          : undefined,
+      alwaysPull: isSet(object.alwaysPull)
+        ? globalThis.Boolean(object.alwaysPull)
+        : isSet(object.always_pull)
+          ? globalThis.Boolean(object.always_pull)
+          : undefined,
     };
   },
 
@@ -1704,6 +1762,12 @@ export const DeployRequest: MessageFns<DeployRequest> = {
     }
     if (message.registryAuth !== undefined) {
       obj.registryAuth = RegistryAuth.toJSON(message.registryAuth);
+    }
+    if (message.maxImageBytes !== undefined) {
+      obj.maxImageBytes = Math.round(message.maxImageBytes);
+    }
+    if (message.alwaysPull !== undefined) {
+      obj.alwaysPull = message.alwaysPull;
     }
     return obj;
   },
@@ -1720,6 +1784,8 @@ export const DeployRequest: MessageFns<DeployRequest> = {
       object.registryAuth !== undefined && object.registryAuth !== null
         ? RegistryAuth.fromPartial(object.registryAuth)
         : undefined;
+    message.maxImageBytes = object.maxImageBytes ?? undefined;
+    message.alwaysPull = object.alwaysPull ?? undefined;
     return message;
   },
 };
