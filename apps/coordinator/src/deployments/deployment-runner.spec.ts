@@ -10,6 +10,7 @@ import { DeploymentsService } from './deployments.service';
 import { FakeNodeGateway } from './fake-node-gateway';
 import type { SlotKeys } from './slot-keys';
 import { MiB } from '@berth/domain';
+import { slotResources } from '../slot-model';
 import { addTestNode, newRunner, newTestSlot, openRunnerWorld, RUNNER_TEST_CONFIG, RUNNER_TEST_KEY, type RunnerWorld } from './test/runner-world';
 
 /**
@@ -210,6 +211,61 @@ describe(`deployment runner (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite
     expect(fake.nodes.get(n1)!.get(slotId)!.resources).toMatchObject({ memoryBytes: 1024 * MiB, nanoCpus: 500_000_000 });
     expect(await node(n1)).toMatchObject({ allocated_memory_mb: 1024, allocated_cpu_millis: 500 });
     expect((await repo.getSlot(slotId))!).toMatchObject({ memory_mb: 1024, cpu_millis: 500 });
+  });
+
+  /**
+   * What the customer is billed for (the slot's add-on flags) and what their container has (the
+   * slot's limits and the node's container) agree: issue 11's check, run after each scenario below.
+   */
+  async function billedAsRun(slotId: string): Promise<void> {
+    const slot = (await repo.getSlot(slotId))!;
+    const billed = slotResources(slot.addons);
+    expect({ memory_mb: slot.memory_mb, cpu_millis: slot.cpu_millis }).toEqual(billed);
+    const onNode = slot.node_id ? fake.nodes.get(slot.node_id)?.get(slotId)?.resources : undefined;
+    if (onNode) expect({ memory_mb: onNode.memoryBytes / MiB, cpu_millis: onNode.nanoCpus / 1_000_000 }).toEqual(billed);
+  }
+
+  it('a refused add-ons change changes nothing (issue 11: it used to be saved while the resize was refused)', async () => {
+    await addNode('n1');
+    const { customerId, slotId } = await newSlot();
+    await service.deployNew(slotId);
+    await runner.idle();
+    await service.power(customerId, slotId, 'restart'); // in progress: the add-ons change must wait
+    await expect(service.setAddons(customerId, slotId, { memory: true, cpu: true, priority_support: true })).rejects.toThrow(/still in progress/);
+    await runner.idle();
+    expect((await repo.getSlot(slotId))!).toMatchObject({ addons: { memory: false, cpu: false, priority_support: false }, memory_mb: 512, cpu_millis: 250 });
+    await billedAsRun(slotId);
+  });
+
+  it('add-ons are billed once the container has them: a resize the node refuses leaves both as they were', async () => {
+    const n1 = await addNode('n1');
+    const { customerId, slotId } = await newSlot();
+    await service.deployNew(slotId);
+    await runner.idle();
+    fake.down.add(n1); // the node stops answering: UpdateResources fails after its retries
+    await service.setAddons(customerId, slotId, { memory: false, cpu: true, priority_support: false });
+    await runner.idle();
+    expect((await repo.getSlot(slotId))!).toMatchObject({ addons: { cpu: false }, cpu_millis: 250 });
+    await billedAsRun(slotId);
+    fake.down.delete(n1);
+    await service.setAddons(customerId, slotId, { memory: false, cpu: true, priority_support: true });
+    await runner.idle();
+    expect((await repo.getSlot(slotId))!).toMatchObject({ addons: { cpu: true, priority_support: true }, cpu_millis: 500 });
+    await billedAsRun(slotId);
+  });
+
+  it('add-ons that need a move are billed when the slot runs with them on its new node', async () => {
+    const n1 = await addNode('n1', 768);
+    const { customerId, slotId } = await newSlot();
+    await service.deployNew(slotId);
+    await runner.idle();
+    const n2 = await addNode('n2');
+    await service.setAddons(customerId, slotId, { memory: true, cpu: false, priority_support: false });
+    await runner.idle();
+    expect((await repo.getSlot(slotId))!).toMatchObject({ node_id: n2, addons: { memory: true }, memory_mb: 1024 });
+    expect(fake.whereIs(slotId)).toEqual([n2]);
+    expect(await node(n1)).toMatchObject({ allocated_memory_mb: 0 });
+    await billedAsRun(slotId);
   });
 
   it('a slot whose node went down is rescheduled; the node, back, loses its stale copy', async () => {

@@ -38,6 +38,12 @@ export interface DesiredState {
   config: Record<string, unknown>;
   memory_mb: number;
   cpu_millis: number;
+  /**
+   * For a resize (and the move it may make): the add-on flags the customer asked for, written to
+   * the slot only together with the limits they give, once the container has them. So a refused or
+   * failed change bills nothing, and what is billed is what runs.
+   */
+  addons?: { memory: boolean; cpu: boolean; priority_support: boolean };
   /** For a switch: what ran before, to roll back to. */
   previous?: { agent_type_id: string; llm_provider_id: string; llm_base_url?: string | null; config: Record<string, unknown> };
   /** Nodes the placement must avoid (the down or draining node for reschedule/move). */

@@ -65,6 +65,11 @@ function toRecord(r: Row): DeploymentRecord {
 }
 
 /** Deployments, their events, node reservations and the slot's runtime columns. */
+/** The slot columns of `desired.addons`, when a deployment carries them (a resize, its move). */
+export function addonColumns(addons: DesiredState['addons']): { addon_memory?: boolean; addon_cpu?: boolean; addon_priority_support?: boolean } {
+  return addons ? { addon_memory: addons.memory, addon_cpu: addons.cpu, addon_priority_support: addons.priority_support } : {};
+}
+
 @Injectable()
 export class DeploymentsRepository {
   constructor(

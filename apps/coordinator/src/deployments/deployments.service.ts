@@ -131,8 +131,9 @@ export class DeploymentsService {
   async setAddons(customerId: string, slotId: string, addons: Addons): Promise<DeploymentRecord> {
     const slot = await this.liveSlot(customerId, slotId);
     const r = slotResources(addons);
-    await this.repo.updateSlot(slot.id, { addon_memory: addons.memory, addon_cpu: addons.cpu, addon_priority_support: addons.priority_support });
-    return this.start(slot, 'resize', { ...desiredOf(slot), memory_mb: r.memory_mb, cpu_millis: r.cpu_millis });
+    // The flags are written with the limits, by the resize (or its move) once the container has them:
+    // a refused request changes nothing, and a failed one bills nothing it did not give.
+    return this.start(slot, 'resize', { ...desiredOf(slot), memory_mb: r.memory_mb, cpu_millis: r.cpu_millis, addons });
   }
 
   /** From the fleet: the slot's node is down (reschedule) or draining (move). */

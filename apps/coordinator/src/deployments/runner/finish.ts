@@ -1,6 +1,6 @@
 // Finishing: a deployment's final event and status, and what a healthy deploy leaves on the slot.
 import type { PublishedPort } from '../deployment.types';
-import type { DeploymentRecord, SlotRuntime } from '../deployments.repository';
+import { addonColumns, type DeploymentRecord, type SlotRuntime } from '../deployments.repository';
 import type { NodeSlot } from '../node-gateway';
 import { errorMessage, type RunnerContext } from './context';
 import { emit } from './progress';
@@ -47,6 +47,7 @@ export async function deploySucceeded(ctx: RunnerContext, d: DeploymentRecord, s
     config: desired.config,
     memory_mb: desired.memory_mb,
     cpu_millis: desired.cpu_millis,
+    ...addonColumns(desired.addons),
     published_ports: result.ports.map((p): PublishedPort => ({ name: p.name, container_port: p.containerPort, host_ip: p.hostIp, host_port: p.hostPort })),
   });
   if (d.kind === 'switch') await ctx.keys.forgetPrevious(slot);

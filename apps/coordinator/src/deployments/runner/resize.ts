@@ -1,6 +1,6 @@
 // Resize: new limits for a slot, taken on its node in place when there is room, else by moving the slot.
 import { MiB } from '@berth/domain';
-import type { DeploymentRecord } from '../deployments.repository';
+import { addonColumns, type DeploymentRecord } from '../deployments.repository';
 import type { RunnerContext } from './context';
 import { finish, requireLiveSlot } from './finish';
 import { withRetry } from './node-call';
@@ -10,8 +10,9 @@ export async function runResize(ctx: RunnerContext, d: DeploymentRecord): Promis
   const slot = await requireLiveSlot(ctx, d);
   if (!slot) return;
   const { memory_mb, cpu_millis } = d.desired;
+  const flags = addonColumns(d.desired.addons);
   if (!slot.node_id || slot.state === 'pending' || slot.state === 'failed') {
-    await ctx.repo.updateSlot(slot.id, { memory_mb, cpu_millis });
+    await ctx.repo.updateSlot(slot.id, { memory_mb, cpu_millis, ...flags });
     return finish(ctx, d, 'succeeded', 'new limits recorded; they apply at the next deploy');
   }
   const dm = memory_mb - slot.memory_mb;
@@ -35,7 +36,7 @@ export async function runResize(ctx: RunnerContext, d: DeploymentRecord): Promis
     await ctx.nodeRoom.resize(slot.node_id, -dm, -dc);
     throw e;
   }
-  await ctx.repo.updateSlot(slot.id, { memory_mb, cpu_millis });
+  await ctx.repo.updateSlot(slot.id, { memory_mb, cpu_millis, ...flags });
   const delta = room(Math.abs(dm), Math.abs(dc));
   if (dm >= 0 && dc >= 0) ctx.placement.reserve(slot.node_id, delta);
   else if (dm <= 0 && dc <= 0) ctx.placement.release(slot.node_id, delta);
