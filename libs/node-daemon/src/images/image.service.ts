@@ -22,7 +22,6 @@
  */
 import { ImageRef } from '@berth/domain';
 import { createHash } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { errorMessage, Logger } from '../logger';
 import { NodeMetrics } from '../metrics/node-metrics';
 import {
@@ -36,13 +35,11 @@ import {
   overLimit,
   PullContext,
   pullError,
-  redact,
-  retriesExhausted,
-  tooLarge,
 } from './image-errors';
 import { ImageCache } from './image-cache';
 import { digestFor, engineRef, pinnedRef, sameRegistry } from './image-refs';
-import { ProgressThrottle, PullProgress, PullProgressAggregator } from './pull-progress';
+import { asFailure, PullAttempts } from './pull-attempts';
+import { ProgressThrottle, PullProgress } from './pull-progress';
 
 export interface ImageServiceOptions {
   /** BERTH_NODE_IMAGE_BUDGET: bytes the engine's images may take. */
@@ -96,6 +93,7 @@ export class ImageService {
   private readonly now: () => number;
   /** Kept list, last uses, eviction. */
   readonly cache: ImageCache;
+  private readonly attempts: PullAttempts;
 
   constructor(
     private readonly runtime: ImageRuntime,
@@ -105,6 +103,7 @@ export class ImageService {
   ) {
     this.now = opts.now ?? Date.now;
     this.cache = new ImageCache(runtime, metrics, { budgetBytes: opts.budgetBytes, stateDir: opts.stateDir, now: this.now }, log);
+    this.attempts = new PullAttempts(runtime, opts, log, this.now);
   }
 
   /**
@@ -240,7 +239,7 @@ export class ImageService {
       let used = (await this.cache.makeRoom()).usedBytes ?? 0;
       for (let round = 1; ; round++) {
         try {
-          await this.pullWithRetries(ref, c, Math.max(0, this.opts.budgetBytes - used), throttle, maxBytes);
+          await this.attempts.pull(ref, c, Math.max(0, this.opts.budgetBytes - used), throttle, maxBytes);
           break;
         } catch (e) {
           // Too large for what is left: evict for what it needs, then try again; refuse when
@@ -280,83 +279,6 @@ export class ImageService {
       throw pullError(new ImagePullFailure('failed', `the engine could not inspect it: ${errorMessage(e)}`), c);
     }
   }
-
-  /** Attempts until one succeeds, a failure is permanent, or the retry window is over. */
-  private async pullWithRetries(
-    ref: ImageRef,
-    c: PullContext,
-    leftBytes: number,
-    throttle: ProgressThrottle,
-    maxBytes: number | undefined,
-  ): Promise<void> {
-    const started = this.now();
-    let delay = this.opts.backoffMs ?? 1000;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.attempt(ref, c, leftBytes, throttle, maxBytes);
-      } catch (e) {
-        if (e instanceof ImagePullError) throw e;
-        const f = asFailure(e);
-        if (f.kind !== 'transient') throw pullError(f, c);
-        const elapsed = this.now() - started;
-        if (elapsed + delay > this.opts.retryWindowMs) throw retriesExhausted(f, c, attempt, elapsed);
-        this.log.warn('image pull failed; retrying', {
-          image: c.image,
-          attempt,
-          retryInMs: delay,
-          error: redact(f.detail, c.auth),
-        });
-        await sleep(delay);
-        delay = Math.min(delay * 2, this.opts.maxBackoffMs ?? 15_000);
-      }
-    }
-  }
-
-  /** One engine pull, cut off when it stalls, outgrows the budget or passes the deploy's size limit. */
-  private async attempt(
-    ref: ImageRef,
-    c: PullContext,
-    leftBytes: number,
-    throttle: ProgressThrottle,
-    maxBytes: number | undefined,
-  ): Promise<void> {
-    const agg = new PullProgressAggregator();
-    const abort = new AbortController();
-    const { stallMs } = this.opts;
-    let stall: NodeJS.Timeout | undefined;
-    const watchStall = () => {
-      if (!stallMs) return;
-      clearTimeout(stall);
-      stall = setTimeout(
-        () => abort.abort(new ImagePullFailure('transient', `no pull progress for ${stallMs / 1000} s`)),
-        stallMs,
-      );
-    };
-    watchStall();
-    try {
-      await this.runtime.pullImage(engineRef(ref), {
-        auth: c.auth,
-        signal: abort.signal,
-        onLayer: (p) => {
-          if (abort.signal.aborted) return;
-          watchStall();
-          const completed = agg.apply(p);
-          const now = agg.snapshot();
-          // The layers' (compressed) sizes are a lower bound of the unpacked image.
-          if (maxBytes && now.bytesTotal > maxBytes)
-            abort.abort(overLimit(c.image, now.bytesTotal, maxBytes, { atLeast: true }));
-          else if (now.bytesTotal > leftBytes)
-            abort.abort(tooLarge(c, now.bytesTotal, leftBytes, this.opts.budgetBytes));
-          else throttle.offer(now, completed);
-        },
-      });
-    } catch (e) {
-      throw abort.signal.aborted ? abort.signal.reason : e;
-    } finally {
-      clearTimeout(stall);
-      throttle.flush();
-    }
-  }
 }
 
 /** Make-room-and-pull-again rounds before a pull too large for the budget is refused. */
@@ -372,8 +294,4 @@ function flightKey(engineImage: string, auth: RegistryCredentials | undefined, o
     ? createHash('sha256').update(`${auth.server}\0${auth.username}\0${auth.password}`).digest('hex').slice(0, 32)
     : 'anonymous';
   return `${engineImage}\0${opts.alwaysPull ? 'always' : 'cached'}\0${opts.maxBytes ?? 0}\0${who}`;
-}
-
-function asFailure(e: unknown): ImagePullFailure {
-  return e instanceof ImagePullFailure ? e : new ImagePullFailure('failed', errorMessage(e));
 }
