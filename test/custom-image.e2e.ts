@@ -288,9 +288,12 @@ describeWithDocker(`custom images e2e: the customer's own image from a real regi
 
   // ------------------------------------------------------------------ 6
 
+  // The crashing images never answer healthy (STANDIN_START_DELAY_MS): with the restart policy, a probe
+  // could otherwise reach a restarted container in the 200 ms before it crashes again and call it healthy
+  // (seen once in CI on PostgreSQL).
   it('an image that exits fails with its last log lines in the reason', async () => {
     const allocated = await allocatedMb();
-    const me = await signup({ custom_image: customImage({ registry_auth: auth(), env: { STANDIN_BEHAVIOUR: 'crash', STANDIN_CRASH_AFTER_MS: '200' } }) });
+    const me = await signup({ custom_image: customImage({ registry_auth: auth(), env: { STANDIN_BEHAVIOUR: 'crash', STANDIN_CRASH_AFTER_MS: '200', STANDIN_START_DELAY_MS: '600000' } }) });
     const events = await eventsOf(me.api, me.deploymentId);
     const last = events[events.length - 1];
     expect(last.type).toBe('failed');
@@ -311,7 +314,7 @@ describeWithDocker(`custom images e2e: the customer's own image from a real regi
       await api.post('/api/slot/switch', {
         agent_type_id: 'custom',
         llm_provider_id: 'anthropic',
-        custom_image: customImage({ registry_auth: auth(), env: { STANDIN_BEHAVIOUR: 'crash', STANDIN_CRASH_AFTER_MS: '200' } }),
+        custom_image: customImage({ registry_auth: auth(), env: { STANDIN_BEHAVIOUR: 'crash', STANDIN_CRASH_AFTER_MS: '200', STANDIN_START_DELAY_MS: '600000' } }),
       }),
       202,
       'switch to a failing custom image',
